@@ -1,0 +1,1 @@
+"""robonet's simulated robots (installed as ``robonet.envs``)."""
