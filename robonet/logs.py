@@ -407,7 +407,8 @@ class LogWriter:
                 "collections": [],
                 "shards": [],
             }
-            _write_json_atomic(manifest_path, manifest)
+            # The manifest is first written with the first shard: a collect that fails before
+            # finishing an episode leaves no log behind to refuse the next attempt.
         self.manifest = manifest
         self.obs_size = manifest["observation_size"]
         self.next_episode_id = self._next_episode_id()
