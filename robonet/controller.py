@@ -37,6 +37,10 @@ def _inplace_activation(name: str) -> Callable[[np.ndarray], None] | None:
         return lambda v: np.maximum(v, 0.0, out=v)
     if name == "tanh":
         return lambda v: np.tanh(v, out=v)
+    if name == "leaky_relu":
+        from robonet.nn.activations import LEAKY_SLOPE
+
+        return lambda v: np.maximum(v, v * LEAKY_SLOPE, out=v)
     if name == "linear":
         return lambda v: None
 

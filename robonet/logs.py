@@ -471,10 +471,13 @@ class LogWriter:
             return
         pending = sorted(self._pending, key=lambda ep: int(ep["episode_ids"][0]))
         arrays = {name: np.concatenate([ep[name] for ep in pending]) for name in FIELDS}
-        name = f"shard-{len(self.manifest['shards']):06d}"
+        index = len(self.manifest["shards"])
+        # A shard renamed into place just before a kill, but never listed in the manifest, is
+        # not part of the log; it is left alone (never overwritten) and the next name is used.
+        while (self.path / f"shard-{index:06d}").exists():
+            index += 1
+        name = f"shard-{index:06d}"
         final = self.path / name
-        if final.exists():
-            raise DataError(f"{final} exists but is not listed in {self.path / MANIFEST}; refusing to overwrite it")
         tmp = self.path / f".{name}.tmp-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -133,7 +133,9 @@ def record(
     returned results are complete). Works without a display.
     """
     if every < 1 or max_frames < 1:
-        raise ValueError("every and max_frames must be >= 1")
+        raise ValueError(f"--every and --max-frames must be >= 1, got {every} and {max_frames}")
+    if Path(path).suffix.lower() != ".gif":
+        raise ValueError(f"--record needs a .gif file name, got {path}")
     env = make_env(env_id, render_mode="rgb_array")
     _check_policy_env(policy, env, env_id)
     hud = Hud(env)
