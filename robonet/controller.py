@@ -126,13 +126,17 @@ class Controller:
         self._input_view = self._input[:-1]
         self._plan = []
         previous = self._input
-        for W, b, op in zip(weights[:-1], biases[:-1], hidden_ops):
+        for W, b, op, name in zip(weights[:-1], biases[:-1], hidden_ops, activations[:-1]):
             buffer = np.ones(W.shape[0] + 1)
-            self._plan.append((np.ascontiguousarray(np.hstack([W, b[:, None]])), previous, buffer[:-1], op))
+            A = np.ascontiguousarray(np.hstack([W, b[:, None]]))
+            # Bound methods and a preallocated zero vector: each saves ~0.1-0.2 us per call.
+            zeros = np.zeros(W.shape[0]) if name == "relu" else None
+            self._plan.append((A.dot, previous, buffer[:-1], zeros, op))
             previous = buffer
         self._last_input = previous
         last = np.hstack([weights[-1], biases[-1][:, None]])
         self._last = np.ascontiguousarray(last[0] if n_out == 1 else last)
+        self._last_dot = self._last.dot
         self._binary = n_out == 1
         self._shape = (self.observation_size,)
 
@@ -152,12 +156,16 @@ class Controller:
         if not self._fast:
             return int(self.batch(obs[None, :])[0])
         self._input_view[...] = obs
-        for A, source, target, op in self._plan:
-            np.dot(A, source, out=target)
-            op(target)
+        maximum = np.maximum
+        for dot, source, target, zeros, op in self._plan:
+            dot(source, target)  # target = [W | b] @ [source; 1]
+            if zeros is not None:
+                maximum(target, zeros, out=target)  # relu in place
+            else:
+                op(target)
         if self._binary:
-            return 1 if np.dot(self._last, self._last_input) > 0.0 else 0
-        return int(np.argmax(np.dot(self._last, self._last_input)))
+            return 1 if self._last_dot(self._last_input) > 0.0 else 0
+        return int(np.argmax(self._last_dot(self._last_input)))
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
         """Output pre-activations for a batch (N, n_inputs) -> (N, n_outputs), raw observations in."""
