@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -98,7 +97,7 @@ def get_expert(env_id: str, kind: str = "scripted"):
 @dataclass
 class EpisodeResult:
     episode_id: int
-    seed: int
+    seed: int | None  # None: the env's own autoreset chose the episode
     episode_return: float
     length: int
     terminated: bool
@@ -140,6 +139,7 @@ def run_episodes(
     on_episode: Callable[[EpisodeResult, EpisodeData | None], None] | None = None,
     desc: str = "episodes",
     env: Any = None,
+    vector_reset: str = "auto",
 ) -> list[EpisodeResult]:
     """Run ``episodes`` seeded episodes; returns their results in episode order.
 
@@ -174,7 +174,8 @@ def run_episodes(
         else:
             envs = make_vector_env(env_id, num_envs)
             try:
-                _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, record, emit)
+                _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, record, emit,
+                            vector_reset)
             finally:
                 envs.close()
     results.sort(key=lambda r: r.episode_id)
@@ -217,34 +218,51 @@ def _run_single(env, policy, labeler, episodes, seed, first_episode, noise, reco
         emit(result, data)
 
 
-def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, record, emit) -> None:
-    """K envs in lockstep. Finished episodes are re-seeded by a masked partial reset; if the
-    vector env cannot do that, its NEXT_STEP autoreset is used and the autoreset step (whose
-    action is ignored) is masked out with the previous step's terminated | truncated."""
+def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, record, emit,
+                vector_reset: str = "auto") -> None:
+    """K envs in lockstep; finished episodes are emitted in episode order.
+
+    How a slot starts its next episode (``vector_reset``):
+
+    * ``"auto"``: a seeded partial reset (``reset(seed=[...], options={"reset_mask": m})``,
+      Gymnasium's SyncVectorEnv); if the vector env cannot do that, ``"wave"``.
+    * ``"wave"``: slots whose episode ended wait; once none is running, one seeded full
+      reset starts the next K episodes. Costs idle steps, keeps every episode seeded.
+    * ``"autoreset"``: the env's own NEXT_STEP autoreset (episodes not seeded per index).
+
+    Whatever the mode, the step after an episode ends (NEXT_STEP autoreset: action ignored,
+    not a real transition) is never logged: rows are masked with the previous step's
+    terminated | truncated.
+    """
+    if vector_reset not in ("auto", "wave", "autoreset"):
+        raise ValueError(f"vector_reset must be 'auto', 'wave' or 'autoreset', got {vector_reset!r}")
+    mode = "partial" if vector_reset == "auto" else vector_reset
     K = envs.num_envs
     n_actions = int(envs.single_action_space.n)
-    slot_episode = np.full(K, -1, dtype=np.int64)  # episode id running in each slot, -1 idle
+    slot_episode = np.full(K, -1, dtype=np.int64)  # episode id assigned to each slot, -1 idle
+    running = np.zeros(K, dtype=bool)  # the slot's episode has started (reset done)
     next_k = 0
-    buffers: list[dict[str, list]] = [None] * K  # type: ignore[list-item]
+    buffers: list[dict[str, Any]] = [None] * K  # type: ignore[list-item]
     rngs: list[np.random.Generator | None] = [None] * K
-    seeds = [0] * K
+    seeds: list[int | None] = [None] * K
 
-    def assign(j: int) -> int | None:
+    def assign(j: int) -> bool:
         nonlocal next_k
         if next_k >= episodes:
             slot_episode[j] = -1
-            return None
+            return False
         episode_id = first_episode + next_k
         next_k += 1
         slot_episode[j] = episode_id
         seeds[j] = episode_seed(seed, episode_id)
         rngs[j] = _noise_rng(seed, episode_id) if noise > 0 else None
         buffers[j] = {"obs": [], "lab": [], "exe": [], "rew": [], "ret": 0.0, "len": 0}
-        return seeds[j]
+        return True
 
-    first_seeds = [assign(j) for j in range(K)]
-    obs, _ = envs.reset(seed=first_seeds)
-    seeded_resets = True
+    for j in range(K):
+        assign(j)
+    obs, _ = envs.reset(seed=[seeds[j] if slot_episode[j] >= 0 else None for j in range(K)])
+    running[:] = slot_episode >= 0
     prev_done = np.zeros(K, dtype=bool)
     pending: dict[int, tuple[EpisodeResult, EpisodeData | None]] = {}
     next_emit = first_episode
@@ -252,15 +270,14 @@ def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, rec
     while finished < episodes:
         actions = np.asarray(policy.batch(obs), dtype=np.int64).reshape(K)
         labels = actions if labeler is None else np.asarray(labeler.batch(obs), dtype=np.int64).reshape(K)
+        valid = running & ~prev_done  # rows that are real transitions of a running episode
         executed = actions.copy()
-        for j in range(K):
+        for j in np.flatnonzero(valid):
             rng = rngs[j]
-            if rng is not None and slot_episode[j] >= 0 and not prev_done[j] and rng.random() < noise:
+            if rng is not None and rng.random() < noise:
                 executed[j] = rng.integers(n_actions)
         next_obs, rewards, terminations, truncations, infos = envs.step(executed)
         done = np.logical_or(terminations, truncations)
-        valid = (slot_episode >= 0) & ~prev_done  # the autoreset step is never logged
-        reset_mask = np.zeros(K, dtype=bool)
         for j in np.flatnonzero(valid):
             buf = buffers[j]
             if record:
@@ -273,8 +290,8 @@ def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, rec
             if done[j]:
                 episode_id = int(slot_episode[j])
                 result = EpisodeResult(
-                    episode_id, seeds[j], buf["ret"], buf["len"], bool(terminations[j]),
-                    _info_value(infos, "collision", j), _info_value(infos, "distance", j))
+                    episode_id, seeds[j] if mode != "autoreset" else None, buf["ret"], buf["len"],
+                    bool(terminations[j]), _info_value(infos, "collision", j), _info_value(infos, "distance", j))
                 data = None
                 if record:
                     data = EpisodeData(np.asarray(buf["obs"], dtype=np.float32), np.asarray(buf["lab"]),
@@ -285,21 +302,26 @@ def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, rec
                 while next_emit in pending:
                     emit(*pending.pop(next_emit))
                     next_emit += 1
-                if assign(j) is not None:
-                    reset_mask[j] = True
+                running[j] = False
+                if assign(j) and mode == "autoreset":
+                    running[j] = True  # starts with the (masked) autoreset step
         obs = next_obs
-        if seeded_resets and reset_mask.any():
+        waiting = (slot_episode >= 0) & ~running
+        if mode == "partial" and waiting.any():
             try:
-                reset_obs, _ = envs.reset(seed=[seeds[j] if reset_mask[j] else None for j in range(K)],
-                                          options={"reset_mask": reset_mask})
+                reset_obs, _ = envs.reset(seed=[seeds[j] if waiting[j] else None for j in range(K)],
+                                          options={"reset_mask": waiting.copy()})
             except (TypeError, ValueError, KeyError, AssertionError, NotImplementedError):
-                seeded_resets = False  # fall back to the env's own autoreset (masked below)
-                print("robonet: this vector env cannot reset single envs with a seed; episodes use "
-                      "its autoreset and are not seeded per episode", file=sys.stderr)
+                mode = "wave"  # this vector env cannot reset one sub-env with a seed
             else:
                 obs = np.array(next_obs, copy=True)
-                obs[reset_mask] = reset_obs[reset_mask]
-                done = done & ~reset_mask
+                obs[waiting] = np.asarray(reset_obs)[waiting]
+                running |= waiting
+                done &= ~waiting
+        if mode == "wave" and waiting.any() and not running.any():
+            obs, _ = envs.reset(seed=[seeds[j] if waiting[j] else None for j in range(K)])
+            running |= waiting
+            done[:] = False
         prev_done = done
     for episode_id in sorted(pending):  # pragma: no cover - only on an inconsistent env
         emit(*pending.pop(episode_id))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from robonet import collect as collect_module
-from robonet.collect import collect, episode_seed
+from robonet.collect import collect, episode_seed, get_expert
 from robonet.logs import load_logs
 
 CARTPOLE = "CartPole-v1"
@@ -49,7 +49,7 @@ def test_append_continues_episode_ids_and_seeds(tmp_path):
 
 
 class _NoMaskedResetVectorEnv(gym.vector.SyncVectorEnv):
-    """A vector env that only knows NEXT_STEP autoreset (no seeded partial reset)."""
+    """A vector env without seeded partial resets (like most array-program vector envs)."""
 
     def reset(self, *, seed=None, options=None):
         if options and "reset_mask" in options:
@@ -57,22 +57,38 @@ class _NoMaskedResetVectorEnv(gym.vector.SyncVectorEnv):
         return super().reset(seed=seed, options=options)
 
 
-def test_autoreset_step_is_never_logged(tmp_path, monkeypatch, capsys):
+def test_vector_env_without_partial_reset_still_gives_the_same_episodes(tmp_path, monkeypatch):
     monkeypatch.setattr(collect_module, "make_vector_env",
                         lambda env_id, n: _NoMaskedResetVectorEnv([lambda: gym.make(env_id)] * n))
-    # random actions make short episodes of different lengths: the envs end at different steps
-    collect(CARTPOLE, tmp_path / "log", 12, seed=1, noise=1.0, num_envs=3)
-    assert "not seeded per episode" in capsys.readouterr().err
-    log = load_logs(tmp_path / "log")
-    episodes = _episodes(log)
-    assert sorted(episodes) == list(range(12))
-    # CartPole pays 1 for every real step; the ignored autoreset step pays 0
-    assert np.all(log.rewards == 1.0)
-    for rows in episodes.values():
+    collect(CARTPOLE, tmp_path / "k1", 7, seed=4, noise=0.5)
+    collect(CARTPOLE, tmp_path / "k3", 7, seed=4, noise=0.5, num_envs=3)
+    a, b = load_logs(tmp_path / "k1"), load_logs(tmp_path / "k3")
+    np.testing.assert_array_equal(a.observations, b.observations)
+    np.testing.assert_array_equal(a.executed_actions, b.executed_actions)
+
+
+def test_robot_vector_env_gives_the_same_episodes_as_single_envs(tmp_path):
+    collect("robonet/ObstacleAvoidance-v0", tmp_path / "k1", 2, seed=6, noise=0.2)
+    collect("robonet/ObstacleAvoidance-v0", tmp_path / "k2", 2, seed=6, noise=0.2, num_envs=2)
+    a, b = load_logs(tmp_path / "k1"), load_logs(tmp_path / "k2")
+    np.testing.assert_array_equal(a.episode_ids, b.episode_ids)
+    np.testing.assert_array_equal(a.observations, b.observations)
+
+
+def test_autoreset_step_is_never_logged():
+    episodes = []
+    # random actions (noise 1) make short episodes of different lengths: the envs end at different steps
+    collect_module.run_episodes(
+        CARTPOLE, get_expert(CARTPOLE), 12, seed=1, noise=1.0, num_envs=3, record=True,
+        vector_reset="autoreset", on_episode=lambda result, data: episodes.append((result, data)))
+    assert [r.episode_id for r, _ in episodes] == list(range(12))
+    for result, data in episodes:
+        assert len(data.rewards) == len(data.observations) == result.length
+        # CartPole pays 1 for every real step; the ignored autoreset step pays 0
+        assert np.all(data.rewards == 1.0)
         # every episode starts from a reset state (|s| <= 0.05), not from the previous terminal state
-        assert np.all(np.abs(log.observations[rows[0]]) <= 0.05)
-        assert rows[-1] - rows[0] + 1 == len(rows)
-    lengths = sorted(len(r) for r in episodes.values())
+        assert np.all(np.abs(data.observations[0]) <= 0.05)
+    lengths = sorted(r.length for r, _ in episodes)
     assert lengths[0] < lengths[-1] < 500
 
 
