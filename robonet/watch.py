@@ -41,6 +41,15 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or os.name == "nt"
 
 
+def _quiet_pygame(headless: bool) -> None:
+    """Environment for pygame, set before its first import: no banner, no sound device (CartPole's
+    renderer calls pygame.init(), which opens audio too), and the dummy video driver off-screen."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    if headless and not display_available():
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
 class Hud:
     """Draws the HUD: through the robot's own renderer when it has one, else over the frame."""
 
@@ -136,6 +145,7 @@ def record(
         raise ValueError(f"--every and --max-frames must be >= 1, got {every} and {max_frames}")
     if Path(path).suffix.lower() != ".gif":
         raise ValueError(f"--record needs a .gif file name, got {path}")
+    _quiet_pygame(headless=True)
     env = make_env(env_id, render_mode="rgb_array")
     _check_policy_env(policy, env, env_id)
     hud = Hud(env)
@@ -206,6 +216,7 @@ def watch(
     """The interactive loop: ``policy`` drives ``episodes`` episodes in a pygame window."""
     import time
 
+    _quiet_pygame(headless=False)
     import pygame
 
     from robonet.envs.experts import KeyboardExpert
@@ -296,6 +307,7 @@ def drive_human(
 
     Arrow keys steer, Space pauses, Esc stops (the episode in progress is dropped).
     """
+    _quiet_pygame(headless=False)
     import pygame
 
     if not display_available():
