@@ -1,0 +1,378 @@
+"""Comparison 1: the article's experiment (two moons), six contenders side by side.
+
+Data as in the article's notebook: ``make_moons(1000, noise=0.2, random_state=100)``, 10% held out
+(``train_test_split(test_size=0.1, random_state=42)``); network 2-25-50-50-25-1, relu hidden,
+sigmoid out. Every contender checks accuracy on the test set after every epoch and the clock
+stops at the first epoch with >= 95%; the clock includes building the model, training and those
+checks (the same for all). Final accuracy comes from one further run over each contender's whole
+epoch budget.
+
+(a) the article's code (bench/article_nn.py), full-batch gradient descent, lr 0.01, 10,000 epochs;
+(b) robonet with the article's settings (its init by name, same optimizer, lr and epochs);
+(c) robonet at its best settings; (d) Keras 3 (torch backend); (e) PyTorch; (f) scikit-learn's
+MLPClassifier; (c)-(f) with Adam and minibatches (settings in the table).
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from bench import article_nn
+from bench.harness import (Config, Section, Table, Target, Unavailable, fmt_ratio, fmt_stat,
+                           fmt_time, interleaved, profile_top, ratio)
+from bench.peers import need, robonet_nn, torch_mlp
+
+TITLE = "1. The article's experiment: two moons, time to 95% test accuracy"
+
+HIDDEN = [25, 50, 50, 25]
+TARGET_ACC = 0.95
+# Strong settings for the frameworks (d)-(f) and robonet (c): Adam, minibatches of 32, lr 0.01.
+FAST = {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32}
+
+
+class _Reached(Exception):
+    def __init__(self, epoch: int):
+        super().__init__(epoch)
+        self.epoch = epoch
+
+
+def load_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The article's split: X row-major (n, 2), y in {0, 1} as int."""
+    datasets = need("sklearn.datasets")
+    model_selection = need("sklearn.model_selection")
+    X, y = datasets.make_moons(n_samples=1000, noise=0.2, random_state=100)
+    return tuple(model_selection.train_test_split(X, y, test_size=0.1, random_state=42))
+
+
+def _robonet_fast_settings() -> dict[str, Any]:
+    """robonet's best settings: those of `robonet moons --fast` when it exposes them."""
+    try:
+        import robonet.moons as rm  # noqa: F401
+        for name in ("FAST_SETTINGS", "FAST", "BEST_SETTINGS"):
+            if isinstance(getattr(rm, name, None), dict):
+                return dict(getattr(rm, name))
+    except Exception:
+        pass
+    return {**FAST, "dtype": "float32"}
+
+
+def _article_init_name(nn) -> str:
+    for name in ("article", "small_normal", "normal_0.1"):
+        try:
+            nn.Network([{"input_dim": 1, "output_dim": 1, "activation": "sigmoid"}], seed=0, init=name)
+            return name
+        except (ValueError, TypeError):
+            continue
+    raise Unavailable("robonet.nn.Network has no init named 'article' yet")
+
+
+# ----------------------------------------------------------------------------------------------
+# Contenders. Each trains from scratch; with ``stop`` it raises _Reached at the first epoch whose
+# test accuracy is >= 95%; returns (test accuracy at the end, epochs run).
+
+def train_article(data, epochs: int, stop: bool, arch=article_nn.MOONS_ARCHITECTURE):
+    Xtr, Xte, ytr, yte = data
+    XT, YT = Xte.T, yte.reshape(1, -1)
+    cb = None
+    if stop:
+        def cb(i, params):
+            y_hat, _ = article_nn.full_forward_propagation(XT, params, arch)
+            if article_nn.get_accuracy_value(y_hat, YT) >= TARGET_ACC:
+                raise _Reached(i + 1)
+    with np.errstate(all="ignore"):  # the article's cost may hit log(0); kept as published
+        params, _, _ = article_nn.train(Xtr.T, ytr.reshape(1, -1), arch, epochs, 0.01, callback=cb)
+        y_hat, _ = article_nn.full_forward_propagation(XT, params, arch)
+    return float(article_nn.get_accuracy_value(y_hat, YT)), epochs
+
+
+def train_robonet(data, epochs: int, stop: bool, settings: dict, seed: int, init: str | None = None,
+                  arch=article_nn.MOONS_ARCHITECTURE):
+    nn = robonet_nn()
+    Xtr, Xte, ytr, yte = data
+    dtype = np.dtype(settings.get("dtype", "float64"))
+    kw = {"seed": seed, "dtype": dtype}
+    if init is not None:
+        kw["init"] = init
+    net = nn.Network([dict(layer) for layer in arch], **kw)
+    Xtr_, Xte_ = Xtr.astype(dtype), Xte.astype(dtype)
+
+    def cb(epoch, logs):
+        acc = logs.get("val_accuracy")
+        if acc is None:
+            acc = float(np.mean(net.predict(Xte_) == yte))
+        if acc >= TARGET_ACC:
+            raise _Reached(epoch + 1)
+
+    fit_kw = {k: v for k, v in settings.items() if k in ("optimizer", "learning_rate", "batch_size")}
+    net.fit(Xtr_, ytr, epochs=epochs, validation_data=(Xte_, yte) if stop else None,
+            callback=cb if stop else None, seed=seed, **fit_kw)
+    return float(np.mean(net.predict(Xte_) == yte)), epochs
+
+
+def train_torch(data, epochs: int, stop: bool, seed: int):
+    torch = need("torch")
+    Xtr, Xte, ytr, yte = data
+    torch.manual_seed(seed)
+    model = torch_mlp([2, *HIDDEN, 1])
+    opt = torch.optim.Adam(model.parameters(), lr=FAST["learning_rate"])
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    X = torch.as_tensor(Xtr, dtype=torch.float32)
+    Y = torch.as_tensor(ytr, dtype=torch.float32).reshape(-1, 1)
+    Xt = torch.as_tensor(Xte, dtype=torch.float32)
+    Yt = torch.as_tensor(yte).reshape(-1, 1)
+    gen = torch.Generator().manual_seed(seed)
+    bs = FAST["batch_size"]
+    acc = 0.0
+    for epoch in range(epochs):
+        perm = torch.randperm(len(X), generator=gen)
+        for i in range(0, len(X), bs):
+            idx = perm[i:i + bs]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(X[idx]), Y[idx])
+            loss.backward()
+            opt.step()
+        with torch.inference_mode():
+            acc = float(((model(Xt) > 0) == Yt).float().mean())
+        if stop and acc >= TARGET_ACC:
+            raise _Reached(epoch + 1)
+    return acc, epochs
+
+
+def train_keras(data, epochs: int, stop: bool, seed: int):
+    keras = need("keras")
+    Xtr, Xte, ytr, yte = data
+    layers = [keras.Input((2,))]
+    for i, n in enumerate(HIDDEN):
+        layers.append(keras.layers.Dense(n, activation="relu",
+                                         kernel_initializer=keras.initializers.GlorotUniform(seed + i)))
+    layers.append(keras.layers.Dense(1, activation="sigmoid",
+                                     kernel_initializer=keras.initializers.GlorotUniform(seed + 99)))
+    model = keras.Sequential(layers)
+    model.compile(optimizer=keras.optimizers.Adam(FAST["learning_rate"]),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+
+    class Stop(keras.callbacks.Callback):
+        hit = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            if stop and logs["val_accuracy"] >= TARGET_ACC:
+                Stop.hit = epoch + 1
+                self.model.stop_training = True
+
+    hist = model.fit(Xtr.astype("float32"), ytr.astype("float32"), epochs=epochs,
+                     batch_size=FAST["batch_size"], validation_data=(Xte.astype("float32"), yte),
+                     callbacks=[Stop()], verbose=0)
+    if Stop.hit is not None:
+        raise _Reached(Stop.hit)
+    return float(hist.history["val_accuracy"][-1]), epochs
+
+
+def train_sklearn(data, epochs: int, stop: bool, seed: int):
+    nnet = need("sklearn.neural_network")
+    Xtr, Xte, ytr, yte = data
+    clf = nnet.MLPClassifier(hidden_layer_sizes=tuple(HIDDEN), solver="adam",
+                             learning_rate_init=FAST["learning_rate"], batch_size=FAST["batch_size"],
+                             random_state=seed)
+    acc = 0.0
+    for epoch in range(epochs):
+        clf.partial_fit(Xtr, ytr, classes=[0, 1])  # one pass over the data = one epoch
+        acc = float(clf.score(Xte, yte))
+        if stop and acc >= TARGET_ACC:
+            raise _Reached(epoch + 1)
+    return acc, epochs
+
+
+def _time_to_target(fn: Callable[[], tuple[float, int]]) -> dict:
+    t0 = time.perf_counter()
+    try:
+        fn()
+    except _Reached as hit:
+        return {"time": time.perf_counter() - t0, "epoch": hit.epoch}
+    return {"time": math.inf, "epoch": None}
+
+
+# ----------------------------------------------------------------------------------------------
+
+def run(cfg: Config) -> Section:
+    sec = Section("moons", TITLE, intro=__doc__.split("\n\n", 1)[1].strip())
+    try:
+        data = load_data()
+    except Unavailable as exc:
+        sec.notes.append(f"skipped: {exc}")
+        return sec
+    seed = cfg.seed
+    art_epochs = cfg.pick(10_000, 10_000, 30)
+    fast_epochs = cfg.pick(300, 300, 3)
+    fast = _robonet_fast_settings()
+
+    def init_name():
+        return _article_init_name(robonet_nn())
+
+    contenders = {
+        "(a) article's code": lambda: _time_to_target(lambda: train_article(data, art_epochs, True)),
+        "(b) robonet, article settings": lambda: _time_to_target(lambda: train_robonet(
+            data, art_epochs, True, {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": None},
+            seed=2, init=init_name())),
+        "(c) robonet, best settings": lambda: _time_to_target(
+            lambda: train_robonet(data, fast_epochs, True, fast, seed=seed)),
+        "(d) Keras 3 (torch backend)": lambda: _time_to_target(
+            lambda: train_keras(data, fast_epochs, True, seed)),
+        "(e) PyTorch": lambda: _time_to_target(lambda: train_torch(data, fast_epochs, True, seed)),
+        "(f) scikit-learn MLPClassifier": lambda: _time_to_target(
+            lambda: train_sklearn(data, fast_epochs, True, seed)),
+    }
+    repeats = cfg.pick(3, 1, 1)
+    # Warm-up: two epochs of each (imports, Keras tracing, allocator), not a whole run.
+    gd = {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": None}
+    for warm in (lambda: train_article(data, 2, False), lambda: train_robonet(data, 2, False, gd, seed=2),
+                 lambda: train_robonet(data, 2, False, fast, seed=seed),
+                 lambda: train_keras(data, 2, False, seed), lambda: train_torch(data, 2, False, seed),
+                 lambda: train_sklearn(data, 2, False, seed)):
+        try:
+            warm()
+        except Unavailable:
+            pass
+    stats, extras, skipped = interleaved(contenders, repeats, 0)
+
+    # Final accuracy over the whole budget, one run each (deterministic seeds except Keras' shuffle).
+    finals: dict[str, float] = {}
+    final_fns = {
+        "(c) robonet, best settings": lambda: train_robonet(data, fast_epochs, False, fast, seed=seed),
+        "(d) Keras 3 (torch backend)": lambda: train_keras(data, fast_epochs, False, seed),
+        "(e) PyTorch": lambda: train_torch(data, fast_epochs, False, seed),
+        "(f) scikit-learn MLPClassifier": lambda: train_sklearn(data, fast_epochs, False, seed),
+    }
+    for name, fn in final_fns.items():
+        if name in stats:
+            finals[name] = fn()[0]
+
+    # (b) vs (a) over the same epochs, no per-epoch checks: the training loop alone.
+    same_epochs = cfg.pick(10_000, 2_000, 20)
+    same = {
+        "(a) article's code": lambda: {"acc": train_article(data, same_epochs, False)[0]},
+        "(b) robonet, article settings": lambda: {"acc": train_robonet(
+            data, same_epochs, False, {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": None},
+            seed=2, init=init_name())[0]},
+    }
+    s_stats, s_extras, s_skipped = interleaved(same, cfg.pick(3, 2, 1), 0)
+    for name in same:
+        if name in s_extras and same_epochs == art_epochs:
+            finals[name] = s_extras[name]["acc"]
+    if same_epochs != art_epochs:
+        for name in same:
+            if name in s_stats:
+                key = "a" if name.startswith("(a)") else "b"
+                finals[name] = (train_article(data, art_epochs, False)[0] if key == "a" else
+                                train_robonet(data, art_epochs, False,
+                                              {"optimizer": "sgd", "learning_rate": 0.01,
+                                               "batch_size": None}, seed=2, init=init_name())[0])
+
+    settings = {
+        "(a) article's code": f"full-batch GD, lr 0.01, N(0,1)*0.1 init seed 2, float64, {art_epochs} epochs max",
+        "(b) robonet, article settings": f"same as (a), robonet init='article', float64",
+        "(c) robonet, best settings": ", ".join(f"{k} {v}" for k, v in fast.items()) + f", {fast_epochs} epochs max",
+        "(d) Keras 3 (torch backend)": f"Adam lr 0.01, batch 32, float32, val check via validation_data, {fast_epochs} epochs max",
+        "(e) PyTorch": f"Adam lr 0.01, batch 32, float32, BCEWithLogits, {fast_epochs} epochs max",
+        "(f) scikit-learn MLPClassifier": f"adam lr 0.01, batch 32, float64, partial_fit per epoch, {fast_epochs} epochs max",
+    }
+    rows = []
+    for name in contenders:
+        if name in skipped or name not in stats:
+            rows.append([name, "n/a", "", "", settings[name] + f" (unavailable: {skipped.get(name)})"])
+            continue
+        epoch = extras.get(name, {}).get("epoch")
+        fa = finals.get(name)
+        rows.append([name, fmt_stat(stats[name]), epoch if epoch else "not reached",
+                     f"{fa:.3f}" if fa is not None else "n/a", settings[name]])
+    sec.tables.append(Table(f"Time to first >= 95% test accuracy (median [min, max] of {repeats}, "
+                            f"interleaved)", ["contender", "time", "epochs", "final test acc", "settings"],
+                            rows))
+    peers = [stats[n].median for n in ("(d) Keras 3 (torch backend)", "(e) PyTorch",
+                                       "(f) scikit-learn MLPClassifier") if n in stats]
+    fastest_peer = min(peers) if peers else math.nan
+    c = stats.get("(c) robonet, best settings")
+    r_c = ratio(c.median if c else math.nan, fastest_peer)
+    sec.targets.append(Target("(c) robonet best vs fastest of Keras/PyTorch/sklearn, time to 95%",
+                              r_c, "<=", 0.10))
+
+    a, b = s_stats.get("(a) article's code"), s_stats.get("(b) robonet, article settings")
+    speedup = ratio(a.median if a else math.nan, b.median if b else math.nan)
+    sec.tables.append(Table(f"Same {same_epochs} epochs of full-batch GD (no per-epoch checks)",
+                            ["contender", "time", "per epoch", "speed-up vs (a)"],
+                            [[n, fmt_stat(s), fmt_time(s.median / same_epochs),
+                              fmt_ratio(ratio(a.median, s.median)) if a else "n/a"]
+                             for n, s in s_stats.items()]))
+    sec.targets.append(Target(f"(b) robonet article settings speed-up over (a), {same_epochs} epochs",
+                              speedup, ">=", 3.0))
+    for n, why in {**skipped, **s_skipped}.items():
+        sec.notes.append(f"{n}: unavailable: {why}")
+
+    # The article's small 2-4-6-6-4-1 example.
+    small_rows = []
+    small_epochs = cfg.pick(10_000, 10_000, 20)
+    acc = train_article(data, small_epochs, False, arch=article_nn.SMALL_ARCHITECTURE)[0]
+    small_rows.append(["article's code, article settings", f"{acc:.3f}"])
+    gd = {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": None}
+    small = article_nn.SMALL_ARCHITECTURE
+    try:
+        nn = robonet_nn()
+        acc = train_robonet(data, small_epochs, False, gd, seed=2, init=_article_init_name(nn),
+                            arch=small)[0]
+        small_rows.append(["robonet, article settings (init 'article', GD lr 0.01)", f"{acc:.3f}"])
+        acc = train_robonet(data, small_epochs, False, gd, seed=2, arch=small)[0]
+        small_rows.append(["robonet default init, GD lr 0.01", f"{acc:.3f}"])
+        acc = train_robonet(data, fast_epochs, False, fast, seed=2, arch=small)[0]
+        small_rows.append([f"robonet default init, best settings ({fast_epochs} epochs)", f"{acc:.3f}"])
+    except Unavailable as exc:
+        small_rows.append(["robonet", f"n/a ({exc})"])
+    sec.tables.append(Table(f"The article's small 2-4-6-6-4-1 network ({small_epochs} epochs unless "
+                            "stated): final test accuracy", ["run", "test accuracy"], small_rows))
+
+    # Profiles where a robonet target is missed.
+    for t in sec.targets:
+        if t.met is False and t.name.startswith("(b)"):
+            sec.profiles["(b) robonet, article settings: 1,000 epochs of full-batch GD"] = profile_top(
+                lambda: train_robonet(data, 1000, False, {"optimizer": "sgd", "learning_rate": 0.01,
+                                                          "batch_size": None}, seed=2, init=init_name()))
+        if t.met is False and t.name.startswith("(c)"):
+            sec.profiles["(c) robonet, best settings, until 95%"] = profile_top(
+                lambda: _time_to_target(lambda: train_robonet(data, fast_epochs, True, fast, seed=seed)))
+
+    if cfg.plot_dir is not None and stats:
+        sec.plots.append(_plot(cfg, stats, finals))
+    sec.raw = {"time_to_95": {n: s.values for n, s in stats.items()},
+               "same_epochs": {n: s.values for n, s in s_stats.items()}, "final_acc": finals}
+    return sec
+
+
+def _plot(cfg: Config, stats, finals):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(stats)
+    med = [stats[n].median for n in names]
+    lo = [stats[n].median - stats[n].min for n in names]
+    hi = [stats[n].max - stats[n].median for n in names]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    y = np.arange(len(names))
+    finite = [m if math.isfinite(m) else np.nan for m in med]
+    ax.barh(y, finite, xerr=[lo, hi], color=["#999" if n.startswith("(a)") else
+                                              "#1f77b4" if "robonet" in n else "#ff7f0e" for n in names])
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds to first >= 95% test accuracy (log scale; bars: median, whiskers: min-max)")
+    for yi, n in zip(y, names):
+        fa = finals.get(n)
+        if fa is not None and math.isfinite(stats[n].median):
+            ax.text(stats[n].median * 1.1, yi, f" final {fa:.3f}", va="center", fontsize=8)
+    ax.set_title("Two moons, 2-25-50-50-25-1: time to 95% test accuracy")
+    fig.tight_layout()
+    path = cfg.plot_dir / "moons_time_to_95.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
