@@ -105,3 +105,9 @@ def quiet_env() -> dict:
     env.setdefault("SDL_AUDIODRIVER", "dummy")
     env.setdefault("MPLBACKEND", "Agg")
     return env
+
+
+def quiet(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with its stdout and stderr (progress bars) swallowed."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return fn(*args, **kwargs)
