@@ -14,6 +14,7 @@ GIF with Pillow.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -191,6 +192,13 @@ def _open_window(frame: np.ndarray, title: str):
     return pygame.display.set_mode((frame.shape[1], frame.shape[0]))
 
 
+@functools.lru_cache(maxsize=1)
+def _status_font():
+    import pygame
+
+    return pygame.font.Font(None, 18)  # loading a font each frame would cost more than the frame
+
+
 def _blit(screen: Any, frame: np.ndarray, status: str) -> None:
     import pygame
 
@@ -198,10 +206,60 @@ def _blit(screen: Any, frame: np.ndarray, status: str) -> None:
     if surface.get_size() != screen.get_size():
         surface = pygame.transform.smoothscale(surface, screen.get_size())
     screen.blit(surface, (0, 0))
-    font = pygame.font.Font(None, 18)
-    text = font.render(status, True, (60, 60, 60))
+    text = _status_font().render(status, True, (60, 60, 60))
     screen.blit(text, (6, screen.get_height() - text.get_height() - 4))
     pygame.display.flip()
+
+
+class ViewerControls:
+    """The watch window's keys, one pygame event at a time (kept apart from the loop so that
+    tests can drive it with synthetic events).
+
+    Space/P pause, Up/Down (or +/-) speed x2 / x0.5, R reset the episode, S toggle the sensor
+    rays, H take the wheel and give it back, Esc/Q or closing the window quit. While the person
+    has the wheel, every event also goes to ``human`` (a KeyboardExpert: the arrows steer).
+    """
+
+    def __init__(self, human: Any) -> None:
+        self.human = human
+        self.paused = False
+        self.wheel = False
+        self.quit_requested = False
+        self.reset_requested = False
+        self.toggle_rays = False
+        self.speed_index = SPEEDS.index(1.0)
+
+    @property
+    def speed(self) -> float:
+        """Simulation speed relative to the env's render_fps."""
+        return SPEEDS[self.speed_index]
+
+    def handle(self, event: Any) -> None:
+        import pygame
+
+        if self.wheel:
+            self.human.handle_event(event)
+        if event.type == pygame.QUIT:
+            self.quit_requested = True
+        if event.type != pygame.KEYDOWN:
+            return
+        key = event.key
+        if key in (pygame.K_ESCAPE, pygame.K_q):
+            self.quit_requested = True
+        elif key in (pygame.K_SPACE, pygame.K_p):
+            self.paused = not self.paused
+        elif key in (pygame.K_UP, pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
+            self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
+        elif key in (pygame.K_DOWN, pygame.K_MINUS, pygame.K_KP_MINUS):
+            self.speed_index = max(self.speed_index - 1, 0)
+        elif key == pygame.K_r:
+            self.reset_requested = True
+        elif key == pygame.K_s:
+            self.toggle_rays = True
+        elif key == pygame.K_h:
+            self.wheel = not self.wheel
+            if hasattr(self.human, "held"):
+                self.human.held.clear()  # no arrow stays "held" across a hand-over
 
 
 def watch(
@@ -226,8 +284,7 @@ def watch(
     hud = Hud(env)
     human = human or KeyboardExpert()
     fps = float(env.metadata.get("render_fps", 30))
-    speed_index = SPEEDS.index(1.0)
-    paused, wheel, quit_requested = False, False, False
+    controls = ViewerControls(human)
     results: list[EpisodeResult] = []
     started = time.monotonic()
     try:
@@ -235,34 +292,23 @@ def watch(
         screen = None
         clock = pygame.time.Clock()
         i, total, step = 0, 0.0, 0
-        while i < episodes and not quit_requested:
+        while i < episodes:
             if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
             for event in pygame.event.get():
-                if wheel:
-                    human.handle_event(event)
-                if event.type == pygame.QUIT:
-                    quit_requested = True
-                elif event.type == pygame.KEYDOWN:
-                    key = event.key
-                    if key in (pygame.K_ESCAPE, pygame.K_q):
-                        quit_requested = True
-                    elif key in (pygame.K_SPACE, pygame.K_p):
-                        paused = not paused
-                    elif key in (pygame.K_UP, pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
-                        speed_index = min(speed_index + 1, len(SPEEDS) - 1)
-                    elif key in (pygame.K_DOWN, pygame.K_MINUS, pygame.K_KP_MINUS):
-                        speed_index = max(speed_index - 1, 0)
-                    elif key == pygame.K_r:
-                        obs, info = env.reset(seed=episode_seed(seed, i))
-                        total, step = 0.0, 0
-                    elif key == pygame.K_s and hasattr(env.unwrapped, "show_rays"):
-                        env.unwrapped.show_rays = not env.unwrapped.show_rays
-                    elif key == pygame.K_h:
-                        wheel = not wheel
-                        if hasattr(human, "held"):
-                            human.held.clear()
-            speed = SPEEDS[speed_index]
+                controls.handle(event)
+            if controls.quit_requested:
+                break
+            if controls.reset_requested:
+                controls.reset_requested = False
+                obs, info = env.reset(seed=episode_seed(seed, i))
+                total, step = 0.0, 0
+            if controls.toggle_rays:
+                controls.toggle_rays = False
+                if hasattr(env.unwrapped, "show_rays"):
+                    env.unwrapped.show_rays = not env.unwrapped.show_rays
+            paused, wheel = controls.paused, controls.wheel
+            speed = controls.speed
             steps_per_frame = max(1, int(speed))
             if not paused:
                 for _ in range(steps_per_frame):
