@@ -107,7 +107,7 @@ def cast_rays(
 ) -> np.ndarray:
     """Range readings of every robot's sensors, normalised to ``[0, 1]``.
 
-    ``reading = min(distance to first obstacle or wall, max_range) / max_range``; the
+    ``reading = clip(distance to first obstacle or wall, 0, max_range) / max_range``; the
     distance is measured from the robot's centre.
 
     Args:
@@ -122,7 +122,9 @@ def cast_rays(
         ray_circle_distances(origins, directions, centers, radii),
         ray_box_distances(origins, directions, width, height),
     )
-    return np.minimum(dist, max_range) / max_range
+    # The lower clip only matters for a centre outside the box (after a wall collision, if
+    # a caller keeps stepping): readings stay in the observation space.
+    return np.clip(dist, 0.0, max_range) / max_range
 
 
 def clearances(

@@ -341,14 +341,18 @@ class RobotBatch:
             - np.where(self.collision, cfg.collision_penalty, 0.0)
         )
 
+    def goal_distances(self) -> np.ndarray:
+        """(N,) distance (m) from each robot's centre to its current waypoint."""
+        to_goal = self.goal - self.position
+        return np.sqrt(to_goal[:, 0] * to_goal[:, 0] + to_goal[:, 1] * to_goal[:, 1])
+
     def info(self, i: int) -> dict[str, Any]:
         """The ``info`` dict of robot ``i``."""
-        goal = self.waypoints[i, self.goal_index[i]]
         return {
             "collision": bool(self.collision[i]),
             "distance": float(self.distance[i]),
             "waypoints_reached": int(self.waypoints_reached[i]),
-            "goal_distance": float(np.hypot(*(goal - self.position[i]))),
+            "goal_distance": float(self.goal_distances()[i]),
             "clearance": float(self.clearance[i]),
         }
 
@@ -378,7 +382,7 @@ class ObstacleAvoidanceEnv(gym.Env[np.ndarray, np.int64]):
     ## Description
 
     A round robot (radius 0.15 m) moves at a constant 0.5 m/s in a walled 8 m x 8 m arena
-    holding 6 to 12 round obstacles (radius 0.25 to 0.6 m, at least 0.8 m apart and from the
+    holding 6 to 12 round obstacles (radius 0.3 to 0.6 m, at least 0.8 m apart and from the
     walls), all placed from the reset seed. Every step (0.1 s) it must steer left or right:
     it turns at 1.5 rad/s (8.6 deg per step, turning radius 0.33 m) and cannot go straight,
     so going straight means alternating. It should reach the current waypoint (within
@@ -404,7 +408,8 @@ class ObstacleAvoidanceEnv(gym.Env[np.ndarray, np.int64]):
 
     Per step: progress towards the current waypoint in units of the step length (at most
     +1, negative when moving away), +10 when a waypoint is reached, -10 on a collision. A
-    good driver earns about 0.8 per step; circling in place earns about 0.
+    good driver earns about 0.9 per step (the scripted expert: 897 per 1,000-step episode on
+    average); circling in place earns about 0.
 
     ## Starting State
 

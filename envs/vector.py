@@ -96,8 +96,15 @@ class ObstacleAvoidanceVectorEnv(VectorEnv):
         self._renderer = None
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None):
-        """Reset every sub-env; ``seed`` is an int (sub-env ``i`` gets ``seed + i``), a list
-        of ``num_envs`` ints or Nones, or None. ``options`` as in the single env."""
+        """Reset every sub-env, or only some of them.
+
+        ``seed`` is an int (sub-env ``i`` gets ``seed + i``), a list of ``num_envs`` ints or
+        Nones, or None. ``options`` as in the single env, plus Gymnasium's partial reset
+        ``options={"reset_mask": mask}`` (a (num_envs,) bool array, as ``SyncVectorEnv``
+        takes): only the sub-envs where ``mask`` is True are reset (with their seeds);
+        the others keep their state, their pending autoreset included, and their rows of
+        the returned observations are their current ones.
+        """
         if seed is None:
             seeds: list[int | None] = [None] * self.num_envs
         elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
@@ -106,17 +113,33 @@ class ObstacleAvoidanceVectorEnv(VectorEnv):
             seeds = list(seed)
         else:
             raise ValueError(f"seed must be None, an int or a list of {self.num_envs} seeds, got {seed!r}")
+        options = dict(options) if isinstance(options, dict) else options
+        mask = self._reset_mask(options.pop("reset_mask")) if options and "reset_mask" in options else None
         n_obstacles = validate_reset_options(options, self.config)
-        if seed is not None:
-            self._np_random, self._np_random_seed = seeding.np_random(seeds[0])
-        for i, s in enumerate(seeds):
+        if mask is None:
+            mask = np.ones(self.num_envs, dtype=bool)
+            if seed is not None:
+                self._np_random, self._np_random_seed = seeding.np_random(seeds[0])
+        elif not self._has_reset:
+            raise RuntimeError("a partial reset (options['reset_mask']) needs a full reset() first")
+        for i in np.flatnonzero(mask):
+            s = seeds[i]
             # Mirrors gym.Env.reset: a seed replaces the generator, None keeps (or creates) it.
             if s is not None or self._rngs[i] is None:
                 self._rngs[i] = seeding.np_random(s)[0]
             self.robots.load(i, generate_world(self._rngs[i], self.config, n_obstacles))
-        self._autoreset[:] = False
+        self._autoreset[mask] = False
         self._has_reset = True
-        return self.robots.observe(), self._infos(np.zeros(self.num_envs, dtype=bool))
+        return self.robots.observe(), self._infos(np.zeros(self.num_envs, dtype=bool), present=mask)
+
+    def _reset_mask(self, mask) -> np.ndarray:
+        if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
+            raise ValueError(
+                f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), got {mask!r}"
+            )
+        if not mask.any():
+            raise ValueError(f"options['reset_mask'] must reset at least one sub-env, got {mask!r}")
+        return mask.copy()
 
     def step(self, actions):
         """Step every sub-env (see the class docstring for the autoreset rows)."""
@@ -153,18 +176,18 @@ class ObstacleAvoidanceVectorEnv(VectorEnv):
             raise ValueError(f"invalid action {a[i]!r} for sub-env {i}: expected 0 (steer left) or 1 (steer right)")
         return a.astype(np.int64, copy=False)
 
-    def _infos(self, autoreset: np.ndarray) -> dict[str, np.ndarray]:
+    def _infos(self, autoreset: np.ndarray, present: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Vector info dict; ``present`` (default: all True) is every ``_key`` mask."""
         r = self.robots
-        to_goal = r.goal - r.position
         values = {
             "collision": r.collision.copy(),
             "distance": r.distance.copy(),
             "waypoints_reached": r.waypoints_reached.copy(),
-            "goal_distance": np.sqrt(to_goal[:, 0] ** 2 + to_goal[:, 1] ** 2),
+            "goal_distance": r.goal_distances(),
             "clearance": r.clearance.copy(),
             "autoreset": autoreset,
         }
-        mask = np.ones(self.num_envs, dtype=bool)
+        mask = np.ones(self.num_envs, dtype=bool) if present is None else present
         infos: dict[str, np.ndarray] = {}
         for key, value in values.items():
             infos[key] = value

@@ -19,6 +19,7 @@ import sys
 from typing import Sequence
 
 from robonet import __version__
+import robonet.envs  # noqa: F401 - registers the robonet/* env ids on import of the CLI
 
 # subcommand -> module implementing it (order is the order in --help).
 COMMANDS: dict[str, str] = {
