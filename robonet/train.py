@@ -5,6 +5,12 @@ training split's mean and standard deviation, ``x' = (x - mu) / sigma`` (ray len
 velocities live on very different scales), and the network minimises the binary
 cross-entropy between ``sigmoid(f(x'))`` and ``a``. Validation holds out whole episodes (steps
 of one episode are strongly correlated, so a per-step split would flatter the score).
+
+Logs larger than memory are trained out of core (:mod:`robonet.streaming`): minibatches come
+from the memory-mapped shards, shuffled across shards with the seed, and the standardisation is
+computed in a streaming pass. That happens with ``stream=True`` (``--stream``) or automatically
+when the in-memory path would need more than ``robonet.streaming.AUTO_STREAM_BYTES``; small logs
+keep the in-memory path and its exact results.
 """
 from __future__ import annotations
 
@@ -91,11 +97,15 @@ def train(
     patience: int | None = DEFAULTS["patience"],
     verbose: bool = True,
     plot: bool = True,
+    stream: bool | None = None,
 ):
     """Train a controller on the sensor log ``logs`` and save it to ``out``.
 
     Returns ``(controller, history)``; the history has per-epoch "cost", "accuracy" and, with a
     validation split, "val_cost", "val_accuracy".
+
+    ``stream``: True trains out of core (bounded memory, for logs larger than memory), False
+    loads the log into memory, None (default) streams when the log is large (see module doc).
     """
     from robonet.controller import Controller
     from robonet.logs import load_logs
@@ -112,6 +122,15 @@ def train(
         raise ValueError(f"--validation-split must be in [0, 1), got {validation_split}")
     if seed < 0:
         raise ValueError(f"--seed must be >= 0, got {seed}")
+    if stream is None:
+        from robonet.streaming import should_stream
+
+        stream = should_stream(logs)
+    if stream:
+        return _train_streaming(
+            logs, out, hidden=hidden, activation=activation, epochs=epochs, batch_size=batch_size,
+            optimizer=optimizer, learning_rate=learning_rate, seed=seed, validation_split=validation_split,
+            patience=patience, verbose=verbose, plot=plot)
     log = load_logs(logs)
     if len(log.action_names) != 2:
         raise ValueError(f"{log.path}: {len(log.action_names)} actions; robonet controllers choose between 2")
@@ -169,6 +188,63 @@ def train(
     return controller, history
 
 
+def _epoch_line(epoch: int, epochs: int, logs_dict: dict) -> str:
+    line = f"epoch {epoch + 1:3d}/{epochs}  loss {logs_dict['cost']:.4f}  acc {logs_dict['accuracy']:.4f}"
+    if "val_cost" in logs_dict:
+        line += f"  val_loss {logs_dict['val_cost']:.4f}  val_acc {logs_dict['val_accuracy']:.4f}"
+    if "transitions_per_second" in logs_dict:
+        line += f"  ({logs_dict['transitions_per_second']:,.0f} transitions/s)"
+    return line
+
+
+def _train_streaming(logs, out, *, hidden, activation, epochs, batch_size, optimizer, learning_rate, seed,
+                     validation_split, patience, verbose, plot):
+    """The out-of-core path of :func:`train` (same controller file, same history keys)."""
+    from robonet.controller import Controller
+    from robonet.nn import Network, sizes_to_architecture
+    from robonet.progress import progress
+    from robonet.streaming import StreamingLog, log_summary, train_streaming
+
+    log = StreamingLog(logs)
+    if len(log.action_names) != 2:
+        raise ValueError(f"{log.path}: {len(log.action_names)} actions; robonet controllers choose between 2")
+    architecture = sizes_to_architecture([log.observation_size, *hidden, 1], hidden_activation=activation,
+                                         output_activation="sigmoid")
+    network = Network(architecture, seed=seed)
+    bar = progress(epochs, desc="train (streaming)", unit="epoch")
+
+    def report(epoch: int, logs_dict: dict) -> None:
+        bar.update(1)
+        if verbose:
+            bar.write(_epoch_line(epoch, epochs, logs_dict), file=sys.stdout)
+
+    try:
+        history, stats = train_streaming(
+            network, log, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
+            seed=seed, validation_split=validation_split, patience=patience, callback=report)
+    finally:
+        bar.close()
+    info = {
+        "logs": log_summary(log, stats),
+        "settings": {
+            "hidden": list(hidden), "activation": activation, "epochs": epochs, "batch_size": batch_size,
+            "optimizer": optimizer, "learning_rate": learning_rate, "seed": seed,
+            "validation_split": validation_split, "patience": patience, "streaming": True,
+        },
+        "train_steps": int(stats.train_rows),
+        "validation_steps": int(stats.validation_rows),
+        "epochs_run": len(history.get("cost", [])),
+        "final": {key: values[-1] for key, values in history.items() if values},
+    }
+    controller = Controller(network, stats.mean, stats.std, env_id=log.env_id,
+                            observation_names=log.observation_names, action_names=log.action_names, info=info)
+    path = controller.save(out)
+    if plot:
+        curves = {key: values for key, values in history.items() if key != "transitions_per_second"}
+        plot_curves(curves, curves_path(path), title=f"{log.env_id}: behaviour cloning (streamed)")
+    return controller, history
+
+
 def plot_curves(history: dict, path: Path, title: str) -> Path | None:
     try:
         from robonet.plots import plot_learning_curves
@@ -202,13 +278,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=int, default=DEFAULTS["patience"], metavar="P",
                         help="stop after P epochs without validation improvement (default: train all epochs)")
     parser.add_argument("--no-plot", action="store_true", help="do not write the learning-curves PNG")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--stream", dest="stream", action="store_const", const=True, default=None,
+                      help="train out of core: minibatches streamed from the memory-mapped shards, bounded "
+                           "memory whatever the log size (default: automatic for logs too large for memory)")
+    mode.add_argument("--no-stream", dest="stream", action="store_const", const=False,
+                      help="always load the whole log into memory")
 
 
 def run(args: argparse.Namespace) -> int:
     controller, history = train(
         args.logs, args.out, hidden=args.hidden, activation=args.activation, epochs=args.epochs,
         batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.learning_rate, seed=args.seed,
-        validation_split=args.validation_split, patience=args.patience, plot=not args.no_plot)
+        validation_split=args.validation_split, patience=args.patience, plot=not args.no_plot,
+        stream=getattr(args, "stream", None))
     final = controller.info["final"]
     text = f"saved controller {controller.path} (train acc {final.get('accuracy', float('nan')):.4f}"
     if "val_accuracy" in final:
