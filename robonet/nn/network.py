@@ -41,6 +41,8 @@ class _Workspace:
         self.D = [np.empty((n, layer.output_dim), dtype) for layer in layers]
         self.S = [np.empty((n, layer.output_dim), dtype) for layer in layers]
         self.row = np.empty((n, 1), dtype)
+        # db_l = 1^T dZ_l as a BLAS matrix-vector product: 4-6x faster than np.sum(axis=0).
+        self.ones = np.ones(n, dtype)
 
 
 class Network:
@@ -319,7 +321,7 @@ class Network:
         for l in range(last, -1, -1):
             A_prev = X if l == 0 else ws.Z[l - 1]
             np.dot(D.T, A_prev, out=self._gW[l])
-            np.sum(D, axis=0, out=self._gb[l])
+            np.dot(ws.ones, D, out=self._gb[l])
             if l == 0:
                 break
             D_prev = ws.D[l - 1]
