@@ -41,7 +41,10 @@ class Expert:
         obs = np.asarray(obs, dtype=np.float64)
         if obs.ndim != 1:
             raise ValueError(f"{type(self).__name__}: expected one 1-d observation, got shape {obs.shape}")
-        return int(self.batch(obs[None, :])[0])
+        try:
+            return int(self.batch(obs[None, :])[0])
+        except ValueError as exc:  # name the shape the caller passed, not the batch of one
+            raise ValueError(f"{exc} (called with one observation of shape {obs.shape})") from None
 
 
 def _as_batch(obs: np.ndarray, n_features: int | None, who: str) -> np.ndarray:
