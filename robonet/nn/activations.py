@@ -39,7 +39,9 @@ def _relu_forward_(z: np.ndarray, scratch: np.ndarray) -> np.ndarray:
 
 
 def _relu_backward_(delta: np.ndarray, a: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    np.greater(a, 0.0, out=scratch)  # g'(z) = 1 if z > 0 else 0, and a > 0 iff z > 0
+    # g'(z) = 1 if z > 0 else 0, and a = relu(z) >= 0, so g'(z) = sign(a): a float ufunc with no
+    # bool-to-float cast, which would allocate a buffer on every call.
+    np.sign(a, out=scratch)
     return np.multiply(delta, scratch, out=delta)
 
 
