@@ -392,9 +392,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="execute a random action with probability P while logging the expert's label (DART)")
     parser.add_argument("--append", action="store_true",
                         help="add episodes to an existing log of the same env (episode ids continue)")
+    add_parallel_arguments(parser)
+    parser.add_argument("--resume", action="store_true",
+                        help="finish an interrupted collect: run the same command again with --resume; episodes "
+                             "already in the log are kept, finished shards are adopted, none is duplicated")
+
+
+def add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
+    """--workers, --dask, --task-episodes (shared by collect and evaluate)."""
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="run seeded batches of episodes on N local processes (same results as 1)")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="send the batches to a Dask distributed scheduler (tcp://host:8786), or 'local' "
+                             "for a local Dask cluster of --workers processes; needs pip install 'robonet[dask]'")
+    parser.add_argument("--task-episodes", type=int, default=None, metavar="M",
+                        help="episodes per batch (one shard each) with --workers/--dask/--resume (default 10)")
 
 
 def run(args: argparse.Namespace) -> int:
+    workers, dask = getattr(args, "workers", None), getattr(args, "dask", None)
+    if workers is not None or dask is not None or getattr(args, "resume", False):
+        from robonet.parallel import DEFAULT_TASK_EPISODES, collect_parallel
+
+        summary = collect_parallel(
+            args.env, args.out, args.episodes, expert=args.expert, seed=args.seed, num_envs=args.num_envs,
+            noise=args.noise, append=args.append, resume=args.resume, workers=workers or 1, dask=dask,
+            task_episodes=args.task_episodes or DEFAULT_TASK_EPISODES)
+        retried = f", {summary['retries']} task retries" if summary["retries"] else ""
+        print(f"collected {summary['episodes']} episodes ({summary['steps']} steps) of {summary['env']} into "
+              f"{Path(summary['logs'])} in {summary['tasks']} tasks on {summary['backend']}{retried} "
+              f"({summary['total_episodes']} episodes in the log)")
+        return 0
     summary = collect(args.env, args.out, args.episodes, expert=args.expert, seed=args.seed,
                       num_envs=args.num_envs, noise=args.noise, append=args.append)
     extra = f", {summary['collisions']} collisions" if args.env == ROBOT_ENV else ""

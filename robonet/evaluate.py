@@ -25,12 +25,18 @@ def evaluate(
     episodes: int = 100,
     seed: int = 1,
     num_envs: int = 1,
+    workers: int | None = None,
+    dask=None,
+    task_episodes: int | None = None,
 ) -> dict:
     """Evaluate a controller file or the expert; returns the JSON-ready summary.
 
     Keys: "env", "episodes", "mean_return", "std_return", "min_return", "max_return",
     "mean_length", and "collision_rate" (fraction of episodes ended by a collision) for envs
     that report collisions (the robot).
+
+    ``workers`` / ``dask``: run seeded batches of ``task_episodes`` episodes on a process pool
+    or a Dask scheduler (:mod:`robonet.parallel`); the summary is the same as with one process.
     """
     if (model is None) == (expert is None):
         raise ValueError("give exactly one of --model MODEL or --expert scripted")
@@ -54,6 +60,13 @@ def evaluate(
         env_id = env_id or DEFAULT_ENV
         policy = get_expert(env_id, "scripted")
         env = make_env(env_id)
+    if workers is not None or dask is not None:
+        env.close()
+        from robonet.parallel import DEFAULT_TASK_EPISODES, evaluate_parallel
+
+        results = evaluate_parallel(env_id, model, episodes, seed, num_envs=num_envs, workers=workers or 1,
+                                    dask=dask, task_episodes=task_episodes or DEFAULT_TASK_EPISODES)
+        return summarize(env_id, results)
     try:
         results = run_episodes(env_id, policy, episodes, seed, num_envs=num_envs,
                                env=env if num_envs == 1 else None, desc=f"evaluate {env_id}")
@@ -101,11 +114,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-envs", type=int, default=1, metavar="K",
                         help="run K envs at once (same results, faster for the robot)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    from robonet.collect import add_parallel_arguments
+
+    add_parallel_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     summary = evaluate(model=args.model, expert=args.expert, env_id=args.env, episodes=args.episodes,
-                       seed=args.seed, num_envs=args.num_envs)
+                       seed=args.seed, num_envs=args.num_envs, workers=getattr(args, "workers", None),
+                       dask=getattr(args, "dask", None), task_episodes=getattr(args, "task_episodes", None))
     if args.json:
         print(json.dumps(summary))
     else:
