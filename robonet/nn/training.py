@@ -169,57 +169,70 @@ def fit(
     at_start, last_good = np.empty_like(theta), None
     best, best_value, since_best = None, math.inf, 0
 
-    for epoch in range(epochs):
-        np.copyto(at_start, theta)
-        if full_batch:
-            trainer.step_checked(X, T, logits)
-        else:
-            order = rng.permutation(n)
-            np.take(X, order, axis=0, out=X_epoch)
-            np.take(T, order, axis=0, out=T_epoch)
-            for start in starts:
-                stop = start + batch
-                trainer.step_checked(X_epoch[start:stop], T_epoch[start:stop], logits[start:stop])
-        cost = loss.total(logits, T_epoch) / n
-        logs = {"cost": cost, "accuracy": loss.n_correct(logits, T_epoch) / n}
-        if not math.isfinite(cost):
-            good = last_good if last_good is not None else at_start
-            np.copyto(theta, good)
-            raise TrainingDiverged(
-                f"training diverged at epoch {epoch + 1}: the cost is {cost}; the network keeps "
-                f"its weights from the start of epoch {epoch if last_good is not None else 1}, "
-                f"the last with a finite cost (try a learning_rate below "
-                f"{trainer.optimizer.learning_rate:g})",
-                epoch + 1,
-                history,
-            )
-        # at_start gave a finite cost: keep it as the last good weights (swap, no copy).
-        last_good, at_start = at_start, (last_good if last_good is not None else np.empty_like(theta))
-        if validation is not None:
-            z_val = net._logits(validation[0])
-            n_val = validation[0].shape[0]
-            logs["val_cost"] = loss.total(z_val, validation[1]) / n_val
-            logs["val_accuracy"] = loss.n_correct(z_val, validation[1]) / n_val
-        for key, value in logs.items():
-            history[key].append(value)
-        if verbose:
-            figures = " - ".join(f"{key} {value:.4f}" for key, value in logs.items())
-            print(f"epoch {epoch + 1}/{epochs} - {figures}", file=sys.stdout, flush=True)
-        stop = bool(callback(epoch, logs)) if callback is not None else False
-        if patience is not None:
-            value = logs[monitor]
-            if value < best_value:
-                best_value, since_best = value, 0
-                if best is None:
-                    best = np.empty_like(theta)
-                # cost belongs to the weights before this epoch's update, val_cost to those after.
-                np.copyto(best, last_good if monitor == "cost" else theta)
+    # A diverging run overflows in the products before its cost turns NaN; the check below
+    # reports it once, as TrainingDiverged, instead of a stream of RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            np.copyto(at_start, theta)
+            if full_batch:
+                trainer.step_checked(X, T, logits)
             else:
-                since_best += 1
-                if since_best >= patience:
-                    stop = True
-        if stop:
-            break
+                order = rng.permutation(n)
+                np.take(X, order, axis=0, out=X_epoch)
+                np.take(T, order, axis=0, out=T_epoch)
+                for start in starts:
+                    stop = start + batch
+                    trainer.step_checked(X_epoch[start:stop], T_epoch[start:stop], logits[start:stop])
+            cost = loss.total(logits, T_epoch) / n
+            logs = {"cost": cost, "accuracy": loss.n_correct(logits, T_epoch) / n}
+            if not math.isfinite(cost):
+                good = last_good if last_good is not None else at_start
+                np.copyto(theta, good)
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch + 1}: the cost is {cost}; the network keeps "
+                    f"its weights from the start of epoch {epoch if last_good is not None else 1}, "
+                    f"the last with a finite cost (try a learning_rate below "
+                    f"{trainer.optimizer.learning_rate:g})",
+                    epoch + 1,
+                    history,
+                )
+            # at_start gave a finite cost: keep it as the last good weights (swap, no copy).
+            last_good, at_start = at_start, (last_good if last_good is not None else np.empty_like(theta))
+            if validation is not None:
+                z_val = net._logits(validation[0])
+                n_val = validation[0].shape[0]
+                logs["val_cost"] = loss.total(z_val, validation[1]) / n_val
+                logs["val_accuracy"] = loss.n_correct(z_val, validation[1]) / n_val
+            for key, value in logs.items():
+                history[key].append(value)
+            if verbose:
+                figures = " - ".join(f"{key} {value:.4f}" for key, value in logs.items())
+                print(f"epoch {epoch + 1}/{epochs} - {figures}", file=sys.stdout, flush=True)
+            stop = bool(callback(epoch, logs)) if callback is not None else False
+            if patience is not None:
+                value = logs[monitor]
+                if value < best_value:
+                    best_value, since_best = value, 0
+                    if best is None:
+                        best = np.empty_like(theta)
+                    # cost belongs to the weights before this epoch's update, val_cost to those after.
+                    np.copyto(best, last_good if monitor == "cost" else theta)
+                else:
+                    since_best += 1
+                    if since_best >= patience:
+                        stop = True
+            if stop:
+                break
     if best is not None:
         np.copyto(theta, best)
+    # The cost checks the weights *before* each update, so the last update is checked here.
+    if not np.isfinite(theta).all():
+        np.copyto(theta, last_good)
+        raise TrainingDiverged(
+            f"training diverged at epoch {epoch + 1}: its update made the weights NaN or infinite; "
+            f"the network keeps its weights from the start of that epoch, the last with a finite "
+            f"cost (try a learning_rate below {trainer.optimizer.learning_rate:g})",
+            epoch + 1,
+            history,
+        )
     return history
