@@ -15,13 +15,14 @@ the rest of robonet too (see docs/envs.md); :func:`describe` names its inputs an
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import gymnasium as gym
 
 from .obstacle_avoidance import ACTION_NAMES, ENV_ID, observation_names
 
-__all__ = ["ENV_ID", "describe", "make", "register"]
+__all__ = ["ENV_ID", "describe", "make", "register", "resolve_env_id"]
 
 MAX_EPISODE_STEPS = 1000
 
@@ -52,6 +53,26 @@ def register() -> None:
 register()
 
 
+def resolve_env_id(env_id: str) -> str:
+    """The registry id of ``env_id``, importing its module first for ``"module:Env-v0"`` ids.
+
+    Gymnasium's ``make`` accepts ``"some.module:Env-v0"`` and imports ``some.module`` (which
+    registers ``Env-v0``) before looking the id up; this does the same for robonet's own
+    lookups (names, experts), so a user's robot plugs in with ``--env some.module:Env-v0``.
+
+    Raises:
+        ValueError: the module cannot be imported.
+    """
+    if ":" not in env_id:
+        return env_id
+    module, registry_id = env_id.split(":", 1)
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"env id {env_id!r}: cannot import module {module!r} ({exc})") from None
+    return registry_id
+
+
 def make(env_id: str, **kwargs: Any) -> gym.Env:
     """``gymnasium.make(env_id, **kwargs)`` with robonet's envs registered."""
     return gym.make(env_id, **kwargs)
@@ -60,8 +81,8 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
 def describe(env_id: str, **kwargs: Any) -> dict[str, Any]:
     """What robonet needs to know about an env: its input and action names and sizes.
 
-    Works for any registered env with a ``Box`` observation of shape ``(n,)`` and a
-    ``Discrete(2)`` action; envs robonet does not know get names ``obs_0 .. obs_{n-1}`` and
+    Works for any registered env (or ``"module:Env-v0"`` id, see :func:`resolve_env_id`)
+    with a ``Box`` observation of shape ``(n,)`` and a ``Discrete(2)`` action; envs robonet does not know get names ``obs_0 .. obs_{n-1}`` and
     ``action_0, action_1``. ``kwargs`` are passed to ``gymnasium.make`` (e.g. ``n_rays``).
 
     Returns:
@@ -71,10 +92,11 @@ def describe(env_id: str, **kwargs: Any) -> dict[str, Any]:
     Raises:
         ValueError: unknown env id, or spaces robonet cannot drive.
     """
-    if env_id not in gym.registry:
+    registry_id = resolve_env_id(env_id)
+    if registry_id not in gym.registry:
         raise ValueError(
             f"unknown env id {env_id!r}; registered robonet env: {ENV_ID!r}, "
-            "or any Gymnasium id such as 'CartPole-v1'"
+            "or any Gymnasium id such as 'CartPole-v1' (or 'your.module:YourEnv-v0')"
         )
     env = gym.make(env_id, disable_env_checker=True, **kwargs)
     try:
@@ -88,10 +110,10 @@ def describe(env_id: str, **kwargs: Any) -> dict[str, Any]:
     if not isinstance(act_space, gym.spaces.Discrete) or act_space.n != 2:
         raise ValueError(f"{env_id}: robonet needs a Discrete(2) action, got {act_space}")
     n = int(obs_space.shape[0])
-    if env_id == ENV_ID:
+    if registry_id == ENV_ID:
         obs_names, act_names = observation_names(cfg.n_rays), list(ACTION_NAMES)
-    elif env_id in _KNOWN_NAMES:
-        obs_names, act_names = (list(x) for x in _KNOWN_NAMES[env_id])
+    elif registry_id in _KNOWN_NAMES:
+        obs_names, act_names = (list(x) for x in _KNOWN_NAMES[registry_id])
     else:
         obs_names, act_names = [f"obs_{i}" for i in range(n)], ["action_0", "action_1"]
     return {

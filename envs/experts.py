@@ -152,6 +152,9 @@ EXPERT_KINDS = ("scripted", "keyboard")
 def get_expert(env_id: str, kind: str = "scripted") -> Any:
     """The expert for ``env_id``: ``kind="scripted"`` (a rule) or ``"keyboard"`` (a human).
 
+    For an id ``"some.module:Env-v0"`` the module is imported first, so it can add its
+    expert to :data:`SCRIPTED_EXPERTS` under ``"Env-v0"`` when it registers the env.
+
     Raises:
         ValueError: unknown kind, or no scripted expert for ``env_id``.
     """
@@ -159,8 +162,10 @@ def get_expert(env_id: str, kind: str = "scripted") -> Any:
         return KeyboardExpert()
     if kind != "scripted":
         raise ValueError(f"unknown expert kind {kind!r}; expected one of {list(EXPERT_KINDS)}")
+    from . import resolve_env_id  # "module:Env-v0": the module registers the env and its expert
+
     try:
-        return SCRIPTED_EXPERTS[env_id]()
+        return SCRIPTED_EXPERTS[resolve_env_id(env_id)]()
     except KeyError:
         raise ValueError(
             f"no scripted expert for env {env_id!r}; envs with one: {sorted(SCRIPTED_EXPERTS)} "

@@ -104,3 +104,12 @@ def test_describe_names_inputs_and_actions():
     with pytest.raises(ValueError, match="'NoSuchEnv-v0'"):
         robonet.envs.describe("NoSuchEnv-v0")
     assert len(robot["observation_names"]) == 9
+
+
+def test_module_prefixed_ids_name_a_missing_module():
+    with pytest.raises(ValueError, match="'no_such_robot_module'"):
+        robonet.envs.describe("no_such_robot_module:Robot-v0")
+    with pytest.raises(ValueError, match="'no_such_robot_module'"):
+        get_expert("no_such_robot_module:Robot-v0")
+    assert robonet.envs.resolve_env_id("CartPole-v1") == "CartPole-v1"
+    assert robonet.envs.resolve_env_id(f"robonet.envs:{ENV_ID}") == ENV_ID

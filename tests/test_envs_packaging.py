@@ -3,8 +3,12 @@
 Each check runs in a fresh interpreter started in an empty directory, so nothing imported by
 the test session (or the repository on sys.path) can make it pass by accident.
 """
+import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +60,30 @@ def test_registration_is_idempotent_and_the_spec_serialises(tmp_path):
         f"print(len(gym.spec({ENV_ID!r}).to_json()) > 0)"  # string entry points: a JSON-able spec
     )
     assert _run(code, tmp_path) == "True"
+
+
+def _docs_example_module() -> str:
+    """The ``my_robots.py`` example of docs/envs.md ("Other robots"), verbatim."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "envs.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    [module] = [b for b in blocks if b.startswith("# my_robots.py")]
+    return module
+
+
+def test_the_docs_example_plugs_another_robot_into_the_cli(tmp_path):
+    (tmp_path / "my_robots.py").write_text(_docs_example_module())
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    env_id = "my_robots:MyBalancer-v0"
+
+    def robonet(*args):
+        result = subprocess.run([sys.executable, "-m", "robonet.cli", *args], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    robonet("collect", "--env", env_id, "--episodes", "2", "--out", "logs")
+    summary = json.loads(robonet("evaluate", "--expert", "scripted", "--env", env_id, "--episodes", "2", "--json"))
+    assert summary["mean_return"] == 500.0
+    manifest = json.loads((tmp_path / "logs" / "manifest.json").read_text())
+    assert manifest["env_id"] == env_id
+    assert manifest["observation_names"] == ["obs_0", "obs_1", "obs_2", "obs_3"]
