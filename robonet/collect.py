@@ -416,7 +416,8 @@ def run(args: argparse.Namespace) -> int:
 
         summary = collect_parallel(
             args.env, args.out, args.episodes, expert=args.expert, seed=args.seed, num_envs=args.num_envs,
-            noise=args.noise, append=args.append, resume=args.resume, workers=workers or 1, dask=dask,
+            noise=args.noise, append=args.append, resume=args.resume,
+            workers=1 if workers is None else workers, dask=dask,
             task_episodes=args.task_episodes or DEFAULT_TASK_EPISODES)
         retried = f", {summary['retries']} task retries" if summary["retries"] else ""
         print(f"collected {summary['episodes']} episodes ({summary['steps']} steps) of {summary['env']} into "

@@ -64,7 +64,8 @@ def evaluate(
         env.close()
         from robonet.parallel import DEFAULT_TASK_EPISODES, evaluate_parallel
 
-        results = evaluate_parallel(env_id, model, episodes, seed, num_envs=num_envs, workers=workers or 1,
+        results = evaluate_parallel(env_id, model, episodes, seed, num_envs=num_envs,
+                                    workers=1 if workers is None else workers,
                                     dask=dask, task_episodes=task_episodes or DEFAULT_TASK_EPISODES)
         return summarize(env_id, results)
     try:

@@ -269,6 +269,14 @@ def _pool_context():
     return mp.get_context("spawn")  # pragma: no cover - Windows, macOS without forkserver
 
 
+def _init_worker(fault_marker: str | None) -> None:
+    # forkserver workers inherit the environment of the server's start, not of this pool's
+    if fault_marker:
+        os.environ[FAULT_ENV] = fault_marker
+    else:
+        os.environ.pop(FAULT_ENV, None)
+
+
 def _run_local(fn: Callable, tasks: Sequence, on_result: Callable[[int, Any], None]) -> None:
     for index, task in enumerate(tasks):
         on_result(index, fn(task))
@@ -290,7 +298,8 @@ def _run_pool(fn: Callable, tasks: Sequence, on_result: Callable[[int, Any], Non
     stats = {"pool_restarts": 0, "retries": 0}
     ctx = _pool_context()
     while todo:
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                      initargs=(os.environ.get(FAULT_ENV),))
         broken = False
         try:
             futures: dict[cf.Future, int] = {}
