@@ -6,7 +6,9 @@ action, reward) is copied into preallocated NumPy arrays. Vector envs autoreset 
 NEXT_STEP mode for SyncVectorEnv, the robot's vector env and Gymnasium's CartPoleVectorEnv): the
 row after an episode ends is not a transition and is masked out with the previous step's
 ``terminated | truncated``, exactly as ``robonet collect`` does. Counted: logged transitions
-only, divided by the wall time of the loop (env creation and the first reset excluded).
+only, divided by the wall time of the loop (env creation and the first reset excluded). Every
+contender runs the same number of steps per env, more than one episode's length, so that the
+autoresets (new worlds) weigh in at their natural rate.
 
 Contenders, for the robot and for CartPole-v1:
 
@@ -124,10 +126,13 @@ def run(cfg: Config) -> Section:
         sec.notes.append(f"skipped: {exc}")
         return sec
     counts = cfg.pick((1024, 256, 16), (1024, 256, 16), (16, 4))
-    # Enough transitions that every contender runs for a while; the single loops get fewer (slow).
-    n_vec = cfg.pick(400_000, 100_000, 400)
-    n_single = cfg.pick(20_000, 5_000, 200)
-    n_sync = cfg.pick(40_000, 10_000, 200)
+    # Every contender runs the same number of steps per env, longer than an episode (1,000 steps
+    # for the robot, up to 500 for CartPole), so episode resets weigh in at their natural rate:
+    # a window shorter than an episode would skip the resets of the vector envs entirely (all
+    # their sub-envs start together) and flatter them.
+    steps_per_env = cfg.pick(2200, 1100, 25)
+    n_single = steps_per_env
+    n_sync = 8 * steps_per_env
     work = Path(tempfile.mkdtemp(prefix="robonet-bench-collect-", dir=cfg.out_dir))
     rows = []
     raw = {}
@@ -140,7 +145,7 @@ def run(cfg: Config) -> Section:
         }
         for k in counts:
             contenders[f"{peer}({k})"] = (lambda e=env_id, k=k: _vector_loop(
-                e, "entry", k, max(n_vec, 20 * k), seed))
+                e, "entry", k, k * steps_per_env, seed))
         stats, extras, skipped = interleaved(contenders, cfg.repeats, cfg.warmup)
         # Rates: transitions / time per repeat (counts differ slightly between repeats at most by K).
         rates = {n: [extras[n]["transitions"] / t for t in s.values] for n, s in stats.items()}
@@ -162,8 +167,7 @@ def run(cfg: Config) -> Section:
                                       "transitions/s", r, ">=", 50.0))
             if sec.targets[-1].met is False:
                 sec.profiles[f"{top} logging loop"] = profile_top(
-                    lambda: _vector_loop(env_id, "entry", max(counts), max(n_vec, 20 * max(counts)) // 4,
-                                         seed))
+                    lambda: _vector_loop(env_id, "entry", max(counts), max(counts) * steps_per_env, seed))
         else:
             top = f"{peer}({max(counts)})"
             sec.notes.append(f"CartPole: Gymnasium's vectorized CartPole at {max(counts)} logs "
