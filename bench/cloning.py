@@ -14,9 +14,10 @@ on 100 of 100 held-out seeds (seeds no training used; ``robonet evaluate``'s see
   clip lin_0.2, at most 1e5 timesteps), stopped by an EvalCallback (10 deterministic episodes
   every 2,048 timesteps) at the first mean return >= 475.
 
-Both BC trainers are timed in-process, warm (imports done). The whole robonet pipeline is timed
-as a user runs it: three ``python -m robonet`` commands (collect, train with its learning-curve
-PNG, evaluate), each a fresh interpreter, so imports are included; PPO is timed in-process.
+Both BC trainers are timed in-process, warm (imports done). The whole robonet pipeline (collect,
+train with its learning-curve PNG, evaluate) is timed warm in-process like PPO (the target), and
+also as a user runs it: three ``python -m robonet`` commands, each a fresh interpreter, imports
+included.
 """
 from __future__ import annotations
 
@@ -142,6 +143,26 @@ def ppo_to_475(seed: int, max_timesteps: int = 100_000) -> dict:
             "best_mean": float(cb.best_mean_reward), "wall": dt}
 
 
+def pipeline_inprocess(work: Path, tag: str, eval_episodes: int = 100) -> dict:
+    """collect, train (with its learning-curve PNG, as the CLI), evaluate: warm, in this process,
+    as PPO is timed."""
+    collect_mod = need("robonet.collect", "robonet.collect (issue 4)")
+    train_mod = need("robonet.train", "robonet.train (issue 4)")
+    eval_mod = need("robonet.evaluate", "robonet.evaluate (issue 4)")
+    logs, model = work / f"inproc-logs-{tag}", work / f"inproc-model-{tag}.npz"
+    out = {}
+    t0 = time.perf_counter()
+    _quiet(collect_mod.collect, pipeline.CARTPOLE, logs, EPISODES, seed=COLLECT_SEED)
+    t1 = time.perf_counter()
+    _quiet(train_mod.train, logs, model, verbose=False, plot=True)
+    t2 = time.perf_counter()
+    summary = _quiet(eval_mod.evaluate, model=str(model), episodes=eval_episodes, seed=EVAL_SEED)
+    t3 = time.perf_counter()
+    out = {"collect": t1 - t0, "train": t2 - t1, "evaluate": t3 - t2}
+    solved = summary["min_return"] >= 500.0
+    return {"time": (t3 - t0) if solved else math.inf, **out, "min_return": summary["min_return"]}
+
+
 def pipeline_cli(work: Path, tag: str) -> dict:
     """collect, train, evaluate as three fresh `python -m robonet` processes."""
     logs, model = work / f"cli-logs-{tag}", work / f"cli-model-{tag}.npz"
@@ -213,11 +234,13 @@ def run(cfg: Config) -> Section:
     runs_pipe = cfg.pick(3, 1, 1)
     seeds_ppo = cfg.pick([0, 1, 2], [0], [0])
     max_ts = cfg.pick(100_000, 100_000, 512)
-    pipe, ppo = [], []
+    pipe, cli_runs, ppo = [], [], []
+    _quiet(pipeline_inprocess, work, "warm", eval_episodes)  # warm-up: imports, as PPO's are done
     for r in range(max(runs_pipe, len(seeds_ppo))):
         if r < runs_pipe:
             try:
-                pipe.append(pipeline_cli(work, f"{r}"))
+                pipe.append(pipeline_inprocess(work, f"{r}", eval_episodes))
+                cli_runs.append(pipeline_cli(work, f"{r}"))
             except RuntimeError as exc:
                 sec.notes.append(f"pipeline run failed: {exc}")
         if r < len(seeds_ppo):
@@ -228,22 +251,36 @@ def run(cfg: Config) -> Section:
                 break
     rows = []
     from bench.harness import Stat
-    if pipe:
-        st = Stat([p["time"] for p in pipe])
-        stages = ", ".join(f"{k} {np.median([p[k] for p in pipe]):.2f} s" for k in ("collect", "train", "evaluate"))
-        rows.append(["robonet pipeline: collect 5 episodes, train (defaults), evaluate 100 seeds "
-                     "(3 CLI processes)", fmt_stat(st), stages + f"; min return {pipe[-1]['min_return']:.0f}"])
+    for label, runs in (("in-process, warm, like PPO", pipe),
+                        ("3 fresh `python -m robonet` processes, imports included", cli_runs)):
+        if not runs:
+            continue
+        st = Stat([p["time"] for p in runs])
+        stages = ", ".join(f"{k} {np.median([p[k] for p in runs]):.2f} s" for k in ("collect", "train", "evaluate"))
+        rows.append([f"robonet pipeline ({label}): collect 5 episodes, train (defaults, curves PNG), "
+                     f"evaluate {eval_episodes} seeds", fmt_stat(st),
+                     stages + f"; min return {runs[-1]['min_return']:.0f}"])
+    ppo_med = Stat([p["time"] for p in ppo]).median if ppo else math.nan
     if ppo:
         st_ppo = Stat([p["time"] for p in ppo])
-        rows.append([f"SB3 PPO, rl-zoo CartPole-v1 settings, to mean 475 (seeds {seeds_ppo[:len(ppo)]})",
-                     fmt_stat(st_ppo), "; ".join(f"seed {s}: {p['timesteps']} steps, {p['wall']:.1f} s, "
-                                                f"best mean {p['best_mean']:.0f}" for s, p in zip(seeds_ppo, ppo))])
+        rows.append([f"SB3 PPO, rl-zoo CartPole-v1 settings, to mean 475 (seeds {seeds_ppo[:len(ppo)]}), "
+                     "in-process", fmt_stat(st_ppo),
+                     "; ".join(f"seed {s}: {p['timesteps']} steps, {p['wall']:.1f} s, "
+                               f"best mean {p['best_mean']:.0f}" for s, p in zip(seeds_ppo, ppo))])
+    cli_ratio = ratio(Stat([p["time"] for p in cli_runs]).median if cli_runs else math.nan, ppo_med)
     sec.tables.append(Table("The whole robonet pipeline against reinforcement learning",
-                            ["run", "time to solved (median [min, max])", "detail"], rows))
-    r = ratio(Stat([p["time"] for p in pipe]).median if pipe else math.nan,
-              Stat([p["time"] for p in ppo]).median if ppo else math.nan)
-    sec.targets.append(Target("robonet whole pipeline vs PPO time to solve", r, "<=", 0.05))
-    sec.raw = {"bc": {n: s.values for n, s in stats.items()}, "pipeline": pipe, "ppo": ppo}
+                            ["run", "time to solved (median [min, max])", "detail"], rows,
+                            note=f"With fresh processes (interpreter start and imports in each of the "
+                                 f"three commands) the pipeline takes {fmt_ratio(cli_ratio)} PPO's "
+                                 "in-process time; the target compares like with like (both warm, "
+                                 "in-process)."))
+    r = ratio(Stat([p["time"] for p in pipe]).median if pipe else math.nan, ppo_med)
+    sec.targets.append(Target("robonet whole pipeline (in-process) vs PPO time to solve", r, "<=", 0.05))
+    if sec.targets[-1].met is False and pipe:
+        sec.profiles["robonet pipeline in-process (collect, train, evaluate 100)"] = profile_top(
+            lambda: _quiet(pipeline_inprocess, work, "prof", eval_episodes), 15)
+    sec.raw = {"bc": {n: s.values for n, s in stats.items()}, "pipeline": pipe,
+               "pipeline_cli": cli_runs, "ppo": ppo}
     if cfg.plot_dir is not None and stats and pipe and ppo:
         sec.plots.append(_plot(cfg, stats, pipe, ppo))
     return sec
@@ -254,7 +291,7 @@ def _plot(cfg, stats, pipe, ppo):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(stats) + ["robonet pipeline (3 CLI processes)", "SB3 PPO to mean 475"]
+    names = list(stats) + ["robonet pipeline (in-process)", "SB3 PPO to mean 475"]
     vals = [stats[n].median for n in stats] + [float(np.median([p["time"] for p in pipe])),
                                                float(np.median([p["time"] for p in ppo]))]
     vals = [v if math.isfinite(v) else np.nan for v in vals]
