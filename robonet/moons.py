@@ -25,7 +25,7 @@ import numpy as np
 
 HELP = "run the article's experiment: train the 2-25-50-50-25-1 network on two moons"
 DESCRIPTION = (
-    "Generate the article's two-moons data set (1,000 points, noise 0.2, 10%% held out), train the "
+    "Generate the article's two-moons data set (1,000 points, noise 0.2, 10% held out), train the "
     "article's 2-25-50-50-25-1 network (relu hidden, sigmoid out) with the article's settings "
     "(full-batch gradient descent, learning rate 0.01, 10,000 epochs) or, with --fast, with "
     "robonet's best settings, then print the test accuracy and training time and write the "
@@ -199,13 +199,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fast", action="store_true",
                         help="robonet's best settings (Adam, lr 0.01, minibatches of 32, float32, "
                              f"{FAST_EPOCHS} epochs) instead of the article's")
-    parser.add_argument("--epochs", type=int, default=None, metavar="E",
+    # SUPPRESS: these defaults depend on --fast, so --help states them in words.
+    parser.add_argument("--epochs", type=int, default=argparse.SUPPRESS, metavar="E",
                         help=f"epochs to train (default: 10,000 as in the article, {FAST_EPOCHS} with --fast)")
-    parser.add_argument("--sizes", type=_sizes, default=ARTICLE_SIZES, metavar="2-...-1",
-                        help="layer widths, e.g. 2-4-6-6-4-1 for the article's small example "
-                             "(default: 2-25-50-50-25-1)")
-    parser.add_argument("--init", default=None, choices=["auto", "he", "xavier", "article"],
-                        help="weight init (default: auto, He for relu; 'article' is N(0,1)*0.1)")
+    parser.add_argument("--sizes", type=_sizes, default="-".join(map(str, ARTICLE_SIZES)), metavar="2-...-1",
+                        help="layer widths, relu hidden and sigmoid out; 2-4-6-6-4-1 is the article's "
+                             "small example")
+    parser.add_argument("--init", default="auto", choices=["auto", "he", "xavier", "article"],
+                        help="weight init: auto is He for relu layers, Xavier for the sigmoid out; "
+                             "article is the article's N(0, 1) * 0.1")
     parser.add_argument("--samples", type=int, default=1000, metavar="N", help="number of points")
     parser.add_argument("--noise", type=float, default=0.2, metavar="SD", help="Gaussian noise on the points")
     parser.add_argument("--test-fraction", type=float, default=0.1, metavar="F", help="fraction held out for testing")
@@ -215,10 +217,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.epochs is not None and args.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
+    epochs = getattr(args, "epochs", None)
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"--epochs must be >= 1, got {epochs}")
     result = run_experiment(
-        fast=args.fast, epochs=args.epochs, n_samples=args.samples, noise=args.noise,
+        fast=args.fast, epochs=epochs, n_samples=args.samples, noise=args.noise,
         test_fraction=args.test_fraction, seed=args.seed, sizes=args.sizes, init=args.init,
         out=None if args.no_plot else args.out,
     )
