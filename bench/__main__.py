@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="run only these modules (e.g. moons latency); default: all")
     parser.add_argument("--out", type=Path, default=None,
-                        help="results file (default bench/RESULTS.md, or bench/out/RESULTS-quick.md "
-                             "with --quick)")
+                        help="results file (default bench/RESULTS.md; bench/out/RESULTS-quick.md "
+                             "with --quick; bench/out/RESULTS-MODE-NAMES.md with --only)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every contender")
     args = parser.parse_args(argv)
     if os.environ.get(_CHILD_FLAG) != "1":
@@ -126,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(__file__).resolve().parent
     mode = "quick" if args.quick else "full"
-    out = args.out or (root / "out" / "RESULTS-quick.md" if args.quick else root / "RESULTS.md")
+    if args.out is not None:
+        out = args.out
+    elif args.only:  # a partial run never replaces the published RESULTS.md
+        out = root / "out" / f"RESULTS-{mode}-{'-'.join(args.only)}.md"
+    else:
+        out = root / "out" / "RESULTS-quick.md" if args.quick else root / "RESULTS.md"
     plot_dir = root / "out" / "plots-quick" if args.quick else root / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
     (root / "out").mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,9 @@ shuffled for the first epoch; later epochs reuse the same buffers.
 Re-run this comparison alone with::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python -m bench --only memory
+
+(it writes bench/out/RESULTS-full-memory.md; the logs are built once and kept in
+bench/out/memory-logs/).
 """
 from __future__ import annotations
 
