@@ -165,8 +165,7 @@ def test_parameters_have_the_article_shapes_and_are_live_views() -> None:
 
 
 def test_init_is_seeded_and_leaves_global_state_alone() -> None:
-    np.random.seed(1234)  # the test sets it only to check that robonet never touches it
-    state = np.random.get_state()[1].copy()
+    state = np.random.get_state()[1].copy()  # NumPy's global generator, which robonet never uses
     a = Network(ARTICLE, seed=5).flat_parameters
     b = Network(ARTICLE, seed=5).flat_parameters
     c = Network(ARTICLE, seed=6).flat_parameters
