@@ -259,11 +259,12 @@ class TaskFailed(RuntimeError):
 
 
 def _pool_context():
+    """forkserver: forking this process directly is unsafe once it has threads (tqdm's monitor,
+    a Dask client), and the server's preloaded imports make each new worker start warm."""
     import multiprocessing as mp
 
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        # forked from a server that has imported these: each new worker starts warm
         ctx.set_forkserver_preload(["numpy", "gymnasium", "robonet.parallel", "robonet.collect", "robonet.envs"])
         return ctx
     return mp.get_context("spawn")  # pragma: no cover - Windows, macOS without forkserver
@@ -271,6 +272,7 @@ def _pool_context():
 
 def _init_worker(fault_marker: str | None) -> None:
     # forkserver workers inherit the environment of the server's start, not of this pool's
+    os.environ["ROBONET_NO_PROGRESS"] = "1"  # one progress bar (the coordinator's), not one per task
     if fault_marker:
         os.environ[FAULT_ENV] = fault_marker
     else:
