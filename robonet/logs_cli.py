@@ -239,7 +239,8 @@ def merge_logs(out: str | os.PathLike, sources: list[str | os.PathLike]) -> dict
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="logs_command", metavar="ACTION", required=True)
+    sub = parser.add_subparsers(dest="logs_command", metavar="ACTION", required=True,
+                                help="info: inspect one log; merge: join logs of the same env")
     info = sub.add_parser("info", help="counts, per-sensor statistics, action balance, histograms (PNG)",
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     info.add_argument("log", metavar="DIR", help="sensor-log directory")
