@@ -4,8 +4,9 @@ A robot sensor log of N transitions (N = 1e6 and 1e7 in the full run) is written
 robonet's own ``LogWriter`` (episodes of 1,000 steps, shards of 1,000 episodes) by tiling real
 expert transitions of the vectorized robot, and kept in bench/out/memory-logs/ for later runs.
 Then ``python -m robonet train --logs LOG --out MODEL --epochs 1`` runs as a fresh process and
-its peak RSS is read from the kernel when it exits (``os.wait4``'s ``ru_maxrss``, exact, no
-polling). One epoch is enough: the peak is reached when the log is loaded, standardised and
+its peak RSS is read from the kernel as it exits (``VmHWM`` in ``/proc/self/status``, written by
+an atexit hook: exact, no polling; ``ru_maxrss`` would not do, Linux carries it over from the
+parent, here the benchmark process with PyTorch loaded, across fork and exec). One epoch is enough: the peak is reached when the log is loaded, standardised and
 shuffled for the first epoch; later epochs reuse the same buffers.
 
 Re-run this comparison alone with::
@@ -82,25 +83,44 @@ def make_log(path: Path, n_transitions: int, seed: int = 0) -> Path:
     return path
 
 
-def peak_rss_of(cmd: list[str], env: dict | None = None) -> dict:
-    """Run ``cmd``; its peak RSS (bytes) from the kernel at exit, its wall time and exit code."""
+# Runs ``python -m MODULE ARGS`` (argv[1:] = MODULE ARGS) and reports the process's own peak RSS.
+_HWM_MARK = "BENCH_VMHWM_KB"
+_WRAPPER = f"""
+import atexit, runpy, sys
+
+def _report_peak():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                sys.stderr.write("\\n{_HWM_MARK} " + line.split()[1] + "\\n")
+                sys.stderr.flush()
+
+atexit.register(_report_peak)
+sys.argv = sys.argv[1:]
+if sys.argv[0] != "-":
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
+def peak_rss_of(module_argv: list[str], env: dict | None = None, imports: str = "") -> dict:
+    """Run ``python -m MODULE ARGS`` (``module_argv`` = [MODULE, *ARGS]; MODULE "-" runs only
+    ``imports``) in a fresh process; its peak RSS in bytes (VmHWM), wall time and exit code."""
+    code = (imports + "\n" if imports else "") + _WRAPPER
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # wait4 reaps exactly this child and returns its own rusage (not the sum of all children).
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([sys.executable, "-c", code, *module_argv], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    proc.stderr.close()
-    return {"peak_rss": usage.ru_maxrss * 1024, "wall": dt, "returncode": proc.returncode,
-            "stderr": err[-600:]}
+    marks = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith(_HWM_MARK)]
+    peak = int(marks[-1]) * 1024 if marks else 0
+    return {"peak_rss": peak, "wall": dt, "returncode": proc.returncode,
+            "stderr": proc.stderr[-600:]}
 
 
 def train_peak(log: Path, work: Path, epochs: int = 1, mode: str = "") -> dict:
     """Peak RSS of ``robonet train`` on ``log``; ``mode`` is "", "--stream" or "--no-stream"."""
     model = Path(tempfile.mkdtemp(prefix="mem-", dir=work)) / "model.npz"
-    cmd = [sys.executable, "-m", "robonet", "train", "--logs", str(log), "--out", str(model),
-           "--epochs", str(epochs), *([mode] if mode else [])]
+    cmd = ["robonet", "train", "--logs", str(log), "--out", str(model), "--epochs", str(epochs),
+           *([mode] if mode else [])]
     res = peak_rss_of(cmd, pipeline.quiet_env())
     if res["returncode"] != 0:
         raise RuntimeError(f"robonet train failed (exit {res['returncode']}): {res['stderr']}")
@@ -128,15 +148,17 @@ def run(cfg: Config) -> Section:
     work = Path(tempfile.mkdtemp(prefix="robonet-bench-mem-", dir=cfg.out_dir))
     rows = []
     # Baseline: the interpreter with robonet's train imported, no data (what is not the log).
-    base = peak_rss_of([sys.executable, "-c", "import numpy, robonet.train, robonet.logs, "
-                        "robonet.controller, robonet.nn, matplotlib.pyplot"], pipeline.quiet_env())
+    base = peak_rss_of(["-"], pipeline.quiet_env(),
+                       imports="import numpy, robonet.train, robonet.logs, robonet.controller, "
+                               "robonet.nn, matplotlib.pyplot")
     sec.raw["baseline_peak_rss"] = base["peak_rss"]
     modes = _modes()
     for n in sizes:
         try:
             t0 = time.perf_counter()
+            cached = (store / f"robot-{n}" / "manifest.json").exists()
             log = make_log(store / f"robot-{n}", n, cfg.seed)
-            built = time.perf_counter() - t0
+            built = "log reused" if cached else f"log built in {time.perf_counter() - t0:.1f} s"
         except (Unavailable, RuntimeError) as exc:
             rows.append([f"{n:.0e}", "", "n/a", "", "", "", str(exc)[:200]])
             continue
@@ -151,7 +173,7 @@ def run(cfg: Config) -> Section:
             rows.append([f"{n:.0e}", mode or "(default: automatic)", f"{nbytes / 2**20:.0f} MiB",
                          f"{obs_bytes / 2**20:.0f} MiB", f"{res['peak_rss'] / 2**20:.0f} MiB",
                          f"{(res['peak_rss'] - base['peak_rss']) / obs_bytes:.2f}x",
-                         f"{res['wall']:.1f} s (log built in {built:.1f} s)"])
+                         f"{res['wall']:.1f} s ({built})"])
             sec.raw[f"{n}|{mode or 'default'}"] = {"peak_rss": res["peak_rss"], "wall": res["wall"],
                                                    "log_bytes": nbytes}
     sec.tables.append(Table(
