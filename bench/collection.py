@@ -107,6 +107,28 @@ def _vector_loop(env_id: str, kind: str, num_envs: int, n_transitions: int, seed
     return {"time": dt, "transitions": n, "rate": n / dt}
 
 
+def _stepping_only(env_id: str, k: int, cfg: Config, seed: int, r_with_resets: float) -> str:
+    """The same ratio over a window inside the first episode (no new worlds but after collisions):
+    how much of the gap the resets make."""
+    steps = cfg.pick(150, 100, 5)
+    st, ex, _ = interleaved({
+        "sync": lambda: _vector_loop(env_id, "sync", 8, 8 * steps, seed),
+        "vector": lambda: _vector_loop(env_id, "entry", k, k * steps, seed),
+    }, cfg.repeats, cfg.warmup)
+    rate = {n: ex[n]["transitions"] / st[n].median for n in st}
+    r = ratio(rate.get("vector", math.nan), rate.get("sync", math.nan))
+    return (f"Why the robot misses 50x: every new episode builds a new world in Python, robot by robot "
+            f"(envs/obstacle_avoidance.py generate_world: rejection sampling of obstacles, see the "
+            f"profile), which costs the vector env as much per episode as SyncVectorEnv. Over the "
+            f"first {steps} steps of each env (no episode has reached its 1,000-step limit; only "
+            f"collisions reset) the vectorized robot at {k} logs {fmt_ratio(r)} the transitions/s of "
+            f"SyncVectorEnv(8) ({fmt_rate(rate.get('vector', math.nan))}/s against "
+            f"{fmt_rate(rate.get('sync', math.nan))}/s), against {fmt_ratio(r_with_resets)} with "
+            "resets at their natural rate. What would close it: generate the worlds of all robots "
+            "that reset on the same step as one array program (batched rejection sampling), or keep "
+            "a pool of pre-generated worlds; that is envs/ code, owned by the env work.")
+
+
 def _collect_e2e(env_id: str, num_envs: int, episodes: int, seed: int, work: Path) -> dict:
     collect_mod = need("robonet.collect", "robonet.collect (issue 4)")
     out = Path(tempfile.mkdtemp(prefix="collect-", dir=work)) / "logs"
@@ -168,6 +190,7 @@ def run(cfg: Config) -> Section:
             if sec.targets[-1].met is False:
                 sec.profiles[f"{top} logging loop"] = profile_top(
                     lambda: _vector_loop(env_id, "entry", max(counts), max(counts) * steps_per_env, seed))
+                sec.notes.append(_stepping_only(env_id, max(counts), cfg, seed, r))
         else:
             top = f"{peer}({max(counts)})"
             sec.notes.append(f"CartPole: Gymnasium's vectorized CartPole at {max(counts)} logs "

@@ -194,7 +194,9 @@ def run(cfg: Config) -> Section:
             "`robonet train` streams minibatches from the memory-mapped shards when the in-memory "
             "path would need more than robonet.streaming.AUTO_STREAM_BYTES; --no-stream forces "
             "the in-memory path (the whole log as float64, standardised into a second copy), "
-            "--stream forces streaming. The table measures all three.")
+            "--stream forces streaming. The table measures all three. Peak RSS (VmHWM) counts "
+            "the pages of memory-mapped shards that were read as resident too; those are file "
+            "pages the kernel can drop under pressure, unlike the in-memory path's float64 copies.")
     import shutil
     shutil.rmtree(work, ignore_errors=True)
     if cfg.mode == "tiny":
