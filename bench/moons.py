@@ -405,7 +405,7 @@ def run(cfg: Config) -> Section:
         sec.notes.append(
             "Why (b) misses 3x: at 900 samples an epoch of the article's network is a dozen GEMMs "
             "(900 x 25..50 by 25..50) in the same OpenBLAS for (a) and (b), and they take most of "
-            "the step (line timing below). The article's dict bookkeeping and extra elementwise "
+            "the step (line timing above). The article's dict bookkeeping and extra elementwise "
             "passes cost little next to them, so removing them, which robonet does, gains 1.2-1.5x "
             "in float64; float32 halves the GEMMs (AVX-512 kernel) for about 2x. What would close "
             "the rest: fewer passes over the activations outside the GEMMs (bias add, relu and "
@@ -417,7 +417,7 @@ def run(cfg: Config) -> Section:
             "Why (c) misses 0.1x: time to 95% is epochs x cost per epoch. With the same optimizer "
             "settings all contenders need 2-6 epochs (table above, per seed), so the ratio is close "
             "to the per-epoch cost ratio, which the 'cost of one epoch' table gives. robonet's "
-            "minibatch step is about 60 NumPy calls of ~1 us each (line timing below), call "
+            "minibatch step is about 60 NumPy calls of ~1 us each (line timing above), call "
             "overhead rather than arithmetic. What would close it: fewer calls per step (Adam's "
             "12 vector passes, bias and relu as separate passes), which again needs fused kernels.")
 
