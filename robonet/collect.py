@@ -67,20 +67,52 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any):
         raise UserError(f"cannot make env {env_id!r}: {exc}") from None
 
 
-def make_vector_env(env_id: str, num_envs: int):
-    """K copies of ``env_id`` stepped together: the robot's own array-program vector env, or
-    Gymnasium's SyncVectorEnv (which supports per-env seeded partial resets) for others."""
+def _vector_kind(spec) -> str:
+    """How K copies of the env behind ``spec`` are stepped together (see make_vector_env)."""
+    from robonet.envs.cartpole_vector import SEEDED_VECTOR_ENV_IDS
+
+    if spec.namespace == "robonet" and spec.vector_entry_point is not None:
+        return "entry_point"
+    if spec.id in SEEDED_VECTOR_ENV_IDS and not spec.kwargs:
+        return "seeded_cartpole"
+    return "sync"
+
+
+def _spec(env_id: str):
     import gymnasium as gym
 
-    import robonet.envs  # noqa: F401
+    import robonet.envs  # noqa: F401 - registers robonet/* ids
 
     try:
-        spec = gym.spec(env_id)
+        return gym.spec(env_id)
     except gym.error.Error as exc:
         raise UserError(f"cannot make env {env_id!r}: {exc}") from None
-    if spec.namespace == "robonet" and spec.vector_entry_point is not None:
+
+
+def make_vector_env(env_id: str, num_envs: int):
+    """K copies of ``env_id`` stepped together, each sub-env reproducing the single env's seeded
+    episodes: the robot's own array-program vector env, robonet's seeded array CartPole
+    (:mod:`robonet.envs.cartpole_vector`), or Gymnasium's SyncVectorEnv for any other env."""
+    import gymnasium as gym
+
+    spec = _spec(env_id)
+    kind = _vector_kind(spec)
+    if kind == "entry_point":
         return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    if kind == "seeded_cartpole":
+        from robonet.envs.cartpole_vector import SeededCartPoleVectorEnv
+
+        return SeededCartPoleVectorEnv(num_envs, max_episode_steps=spec.max_episode_steps)
     return gym.vector.SyncVectorEnv([lambda: make_env(env_id) for _ in range(num_envs)])
+
+
+def has_array_vector_env(env_id: str) -> bool:
+    """Whether ``env_id`` steps K envs as one array program (the robot, CartPole): then K
+    seeded episodes at once cost little more than one, with the same results."""
+    try:
+        return _vector_kind(_spec(env_id)) != "sync"
+    except UserError:
+        return False
 
 
 def get_expert(env_id: str, kind: str = "scripted"):
@@ -245,6 +277,10 @@ def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, rec
     buffers: list[dict[str, Any]] = [None] * K  # type: ignore[list-item]
     rngs: list[np.random.Generator | None] = [None] * K
     seeds: list[int | None] = [None] * K
+    # Returns and lengths as arrays: the per-step bookkeeping is a few array operations, not
+    # a Python loop over the K slots (float64 sums of the rewards, as _run_single's).
+    returns = np.zeros(K, dtype=np.float64)
+    lengths = np.zeros(K, dtype=np.int64)
 
     def assign(j: int) -> bool:
         nonlocal next_k
@@ -256,7 +292,8 @@ def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, rec
         slot_episode[j] = episode_id
         seeds[j] = episode_seed(seed, episode_id)
         rngs[j] = _noise_rng(seed, episode_id) if noise > 0 else None
-        buffers[j] = {"obs": [], "lab": [], "exe": [], "rew": [], "ret": 0.0, "len": 0}
+        buffers[j] = {"obs": [], "lab": [], "exe": [], "rew": []} if record else None
+        returns[j], lengths[j] = 0.0, 0
         return True
 
     for j in range(K):
@@ -272,39 +309,42 @@ def _run_vector(envs, policy, labeler, episodes, seed, first_episode, noise, rec
         labels = actions if labeler is None else np.asarray(labeler.batch(obs), dtype=np.int64).reshape(K)
         valid = running & ~prev_done  # rows that are real transitions of a running episode
         executed = actions.copy()
-        for j in np.flatnonzero(valid):
-            rng = rngs[j]
-            if rng is not None and rng.random() < noise:
-                executed[j] = rng.integers(n_actions)
+        if noise > 0:
+            for j in np.flatnonzero(valid):
+                rng = rngs[j]
+                if rng is not None and rng.random() < noise:
+                    executed[j] = rng.integers(n_actions)
         next_obs, rewards, terminations, truncations, infos = envs.step(executed)
         done = np.logical_or(terminations, truncations)
-        for j in np.flatnonzero(valid):
-            buf = buffers[j]
-            if record:
+        rewards = np.asarray(rewards)
+        returns[valid] += rewards[valid]
+        lengths[valid] += 1
+        if record:
+            for j in np.flatnonzero(valid):
+                buf = buffers[j]
                 buf["obs"].append(obs[j].copy())
                 buf["lab"].append(labels[j])
                 buf["exe"].append(executed[j])
                 buf["rew"].append(rewards[j])
-            buf["ret"] += float(rewards[j])
-            buf["len"] += 1
-            if done[j]:
-                episode_id = int(slot_episode[j])
-                result = EpisodeResult(
-                    episode_id, seeds[j] if mode != "autoreset" else None, buf["ret"], buf["len"],
-                    bool(terminations[j]), _info_value(infos, "collision", j), _info_value(infos, "distance", j))
-                data = None
-                if record:
-                    data = EpisodeData(np.asarray(buf["obs"], dtype=np.float32), np.asarray(buf["lab"]),
-                                       np.asarray(buf["exe"]), np.asarray(buf["rew"], dtype=np.float32))
-                pending[episode_id] = (result, data)
-                finished += 1
-                # Emit in episode order so the log does not depend on the number of envs.
-                while next_emit in pending:
-                    emit(*pending.pop(next_emit))
-                    next_emit += 1
-                running[j] = False
-                if assign(j) and mode == "autoreset":
-                    running[j] = True  # starts with the (masked) autoreset step
+        for j in np.flatnonzero(valid & done):
+            episode_id = int(slot_episode[j])
+            result = EpisodeResult(
+                episode_id, seeds[j] if mode != "autoreset" else None, float(returns[j]), int(lengths[j]),
+                bool(terminations[j]), _info_value(infos, "collision", j), _info_value(infos, "distance", j))
+            data = None
+            if record:
+                buf = buffers[j]
+                data = EpisodeData(np.asarray(buf["obs"], dtype=np.float32), np.asarray(buf["lab"]),
+                                   np.asarray(buf["exe"]), np.asarray(buf["rew"], dtype=np.float32))
+            pending[episode_id] = (result, data)
+            finished += 1
+            # Emit in episode order so the log does not depend on the number of envs.
+            while next_emit in pending:
+                emit(*pending.pop(next_emit))
+                next_emit += 1
+            running[j] = False
+            if assign(j) and mode == "autoreset":
+                running[j] = True  # starts with the (masked) autoreset step
         obs = next_obs
         waiting = (slot_episode >= 0) & ~running
         if mode == "partial" and waiting.any():

@@ -26,11 +26,9 @@ COLLECT_SEED = 0
 EVAL_SEED = 1  # evaluation seeds (1, i) are never used by the collects (seeded (0, i))
 
 
-def _robot_num_envs() -> int:
-    """Collect the robot with its vectorized env when it exists (same episodes, faster)."""
-    import importlib.util
-
-    return 8 if importlib.util.find_spec("robonet.envs.vector") is not None else 1
+# The robot is collected 8 episodes at a time in its vectorized env (the same episodes as one
+# at a time); evaluation picks its own batch (robonet.evaluate.AUTO_NUM_ENVS).
+ROBOT_COLLECT_ENVS = 8
 
 
 def demo(
@@ -57,7 +55,7 @@ def demo(
     timings: dict[str, float] = {}
     for env_id, episodes, name, num_envs in (
         (CARTPOLE, cartpole_episodes, "cartpole", 1),
-        (ROBOT, robot_episodes, "robot", _robot_num_envs()),
+        (ROBOT, robot_episodes, "robot", ROBOT_COLLECT_ENVS),
     ):
         started = time.monotonic()
         logs = out_dir / "logs" / name
@@ -69,11 +67,10 @@ def demo(
         print(f"   {history and len(history['cost'])} epochs, train acc {final['accuracy']:.4f}"
               + (f", val acc {final['val_accuracy']:.4f}" if "val_accuracy" in final else "")
               + f"; curves {curves_path(controller.path)}")
-        eval_envs = num_envs
         for driver in ("expert", "controller"):
             print(f"== {env_id}: evaluating the {driver} on {eval_episodes} held-out seeds")
             kwargs = {"expert": "scripted"} if driver == "expert" else {"model": str(controller.path)}
-            summary = evaluate(env_id=env_id, episodes=eval_episodes, seed=EVAL_SEED, num_envs=eval_envs, **kwargs)
+            summary = evaluate(env_id=env_id, episodes=eval_episodes, seed=EVAL_SEED, **kwargs)
             print("   " + format_summary(summary, f"{driver} "))
             rows.append({"driver": driver, **summary})
         gif, _ = record(controller, env_id, out_dir / f"{name}.gif", seed=EVAL_SEED,
