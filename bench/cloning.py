@@ -8,7 +8,8 @@ on 100 of 100 held-out seeds (seeds no training used; ``robonet evaluate``'s see
 * a PyTorch trainer of the same net and steps: same logs (read with robonet.load_logs), same
   episode split and standardisation, same epochs, batch size, optimizer and learning rate,
   per-epoch train and validation loss and accuracy like robonet, float32, then the same 100 seeds
-  driven by the torch module one observation at a time under inference_mode;
+  driven by the same rollout engine as ``robonet evaluate`` (all episodes at once in robonet's
+  seeded array CartPole), the torch module's forward on each batch under inference_mode;
 * Stable-Baselines3 PPO with rl-baselines3-zoo's tuned CartPole-v1 hyperparameters (n_envs 8,
   n_steps 32, batch 256, gae_lambda 0.8, gamma 0.98, n_epochs 20, ent_coef 0, lr lin_0.001,
   clip lin_0.2, at most 1e5 timesteps), stopped by an EvalCallback (10 deterministic episodes
@@ -97,22 +98,23 @@ def torch_bc(logs: Path, eval_episodes: int, seed: int = 0) -> dict:
                     z = model(Xe).squeeze(1)
                     float(loss_fn(z, Ye)), float(((z > 0).float() == Ye).float().mean())
     t1 = time.perf_counter()
-    # Drive: standardise, forward, action; one observation per step, like a controller.
-    gym = need("gymnasium")
-    env = gym.make(pipeline.CARTPOLE)
+    # Drive the same 100 held-out seeds with the same rollout engine as `robonet evaluate`
+    # (all episodes at once in the seeded array CartPole): only the network differs, the torch
+    # module's forward on the batch of observations (standardised, inference_mode).
     mean32, std32 = mean.astype(np.float32), std.astype(np.float32)
-    returns = []
+
+    class TorchPolicy:
+        def batch(self, obs):
+            x = torch.from_numpy(((np.asarray(obs, dtype=np.float32) - mean32) / std32).reshape(-1, len(mean32)))
+            return (model(x).squeeze(1) > 0.0).numpy().astype(np.int64)
+
+        def __call__(self, obs):
+            return int(self.batch(obs)[0])
+
     with torch.inference_mode():
-        for i in range(eval_episodes):
-            obs, _ = env.reset(seed=collect_mod.episode_seed(EVAL_SEED, i))
-            total, done = 0.0, False
-            while not done:
-                x = torch.from_numpy((obs - mean32) / std32).reshape(1, -1)
-                obs, r, term, trunc, _ = env.step(int(model(x).item() > 0.0))
-                total += r
-                done = term or trunc
-            returns.append(total)
-    env.close()
+        results = collect_mod.run_episodes(pipeline.CARTPOLE, TorchPolicy(), eval_episodes, EVAL_SEED,
+                                           num_envs=min(eval_episodes, 256), desc="torch evaluate")
+    returns = [r.episode_return for r in results]
     t2 = time.perf_counter()
     solved = min(returns) >= 500.0
     return {"time": (t2 - t0) if solved else math.inf, "train": t1 - t0, "eval": t2 - t1,
@@ -231,21 +233,11 @@ def run(cfg: Config) -> Section:
             lambda: robonet_bc(logs, work / "model-prof.npz", eval_episodes))
         er, ep = extras.get("robonet (train + evaluate, in-process)"), extras.get("PyTorch trainer, same net and steps")
         if er and ep:
-            steps = eval_episodes * 500
             sec.notes.append(
                 f"Why BC misses 0.25x: training alone takes {fmt_ratio(ratio(er['train'], ep['train']))} "
-                f"the PyTorch trainer's time ({er['train']:.2f} s vs {ep['train']:.2f} s), but both "
-                f"then drive {eval_episodes} held-out episodes of 500 steps ({steps:,} Gymnasium "
-                f"CartPole steps, one observation at a time), and that evaluation is "
-                f"{er['eval'] / (er['train'] + er['eval']):.0%} of robonet's time: "
-                f"{er['eval'] / steps * 1e6:.1f} us per step, of which the controller call is about "
-                "2.5 us (section 2) and the rest Gymnasium's step with its wrappers (profile below: "
-                "cartpole.step, Discrete.contains, the wrapper chain). The ratio is thus about "
-                f"{fmt_ratio(ratio(er['eval'], ep['eval']))}, the evaluation ratio. What would close "
-                "it: `robonet evaluate` stepping all 100 seeded episodes at once in Gymnasium's "
-                "vectorized CartPole with controller.batch (section 5: ~10 M transitions/s at 1,024 "
-                "envs), i.e. about 50,000 steps in tens of milliseconds; that is robonet/evaluate.py "
-                "and collect.py, owned by the pipeline work.")
+                f"the PyTorch trainer's time ({er['train']:.2f} s vs {ep['train']:.2f} s) and evaluation "
+                f"{fmt_ratio(ratio(er['eval'], ep['eval']))} ({er['eval']:.2f} s vs {ep['eval']:.2f} s); "
+                "see the profile below.")
 
     # The whole pipeline (fresh processes) against PPO.
     runs_pipe = cfg.pick(3, 1, 1)
@@ -301,10 +293,8 @@ def run(cfg: Config) -> Section:
             f"Why the pipeline misses 0.05x: PPO with rl-zoo's tuned CartPole settings solves in "
             f"{ppo_med:.1f} s here (10-16k timesteps), so 0.05x is "
             f"{0.05 * ppo_med:.2f} s for collect + train + evaluate. Measured: collect "
-            f"{st['collect']:.2f} s, train {st['train']:.2f} s (mostly drawing the learning-curve "
-            f"PNG; the fit itself is ~0.04 s, see the BC table), evaluate {st['evaluate']:.2f} s "
-            "(100 x 500 single-env Gymnasium steps). What would close it: the vectorized evaluation "
-            "described above, and the curves PNG written after the controller file (or on request).")
+            f"{st['collect']:.2f} s, train {st['train']:.2f} s (fit and learning-curve PNG), "
+            f"evaluate {st['evaluate']:.2f} s; see the profile below.")
     sec.raw = {"bc": {n: s.values for n, s in stats.items()}, "pipeline": pipe,
                "pipeline_cli": cli_runs, "ppo": ppo}
     if cfg.plot_dir is not None and stats and pipe and ppo:

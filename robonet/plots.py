@@ -48,8 +48,10 @@ def plot_learning_curves(
         values = history.get(key)
         if values:
             axis.plot(epochs[: len(values)], values, label=label, linewidth=1.5)
-    ax_cost.set(xlabel="epoch", ylabel="cost (cross-entropy)", title="cost")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0.0, 1.02))
+    ax_cost.set(xlabel="epoch", ylabel="cost (cross-entropy)")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0.0, 1.02))
+    for axis, name in ((ax_cost, "cost"), (ax_acc, "accuracy")):
+        axis.set_title(name, y=1.0)  # a fixed y: no search for overlapping tick labels on each draw
     if len(history["cost"]) > 1 and min(history["cost"]) > 0:
         ax_cost.set_yscale("log")
     for axis in (ax_cost, ax_acc):
