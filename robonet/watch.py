@@ -183,13 +183,16 @@ def _check_policy_env(policy: Any, env: Any, env_id: str) -> None:
             raise
 
 
+STATUS_HEIGHT = 22  # pixels under the frame for the speed and keys line
+
+
 def _open_window(frame: np.ndarray, title: str):
     import pygame
 
     pygame.display.init()
     pygame.font.init()
     pygame.display.set_caption(title)
-    return pygame.display.set_mode((frame.shape[1], frame.shape[0]))
+    return pygame.display.set_mode((frame.shape[1], frame.shape[0] + STATUS_HEIGHT))
 
 
 @functools.lru_cache(maxsize=1)
@@ -203,11 +206,14 @@ def _blit(screen: Any, frame: np.ndarray, status: str) -> None:
     import pygame
 
     surface = pygame.surfarray.make_surface(np.ascontiguousarray(frame.swapaxes(0, 1)))
-    if surface.get_size() != screen.get_size():
-        surface = pygame.transform.smoothscale(surface, screen.get_size())
+    width, height = screen.get_width(), screen.get_height() - STATUS_HEIGHT
+    if surface.get_size() != (width, height):
+        surface = pygame.transform.smoothscale(surface, (width, height))
     screen.blit(surface, (0, 0))
-    text = _status_font().render(status, True, (60, 60, 60))
-    screen.blit(text, (6, screen.get_height() - text.get_height() - 4))
+    # The status line has a strip of its own below the frame, clear of the arena's walls.
+    screen.fill((235, 235, 235), (0, height, width, STATUS_HEIGHT))
+    text = _status_font().render(status, True, (40, 40, 40))
+    screen.blit(text, (6, height + (STATUS_HEIGHT - text.get_height()) // 2))
     pygame.display.flip()
 
 
@@ -278,6 +284,9 @@ def watch(
     import pygame
 
     from robonet.envs.experts import KeyboardExpert
+
+    pygame.display.init()  # the event queue is read before the first frame opens the window
+    _status_font.cache_clear()  # a font from an earlier window dies with pygame.quit() (CartPole's close)
 
     env = make_env(env_id, render_mode="rgb_array")
     _check_policy_env(policy, env, env_id)
@@ -358,6 +367,8 @@ def drive_human(
 
     if not display_available():
         raise ValueError("--expert human needs a display (set DISPLAY, or use --expert scripted)")
+    pygame.display.init()  # the event queue is read before the first frame opens the window
+    _status_font.cache_clear()  # a font from an earlier window dies with pygame.quit() (CartPole's close)
     env = make_env(env_id, render_mode="rgb_array")
     hud = Hud(env)
     fps = float(env.metadata.get("render_fps", 30))

@@ -71,3 +71,11 @@ def test_escape_closes_the_window_at_once():
     policy = CountingPolicy()
     assert watch(policy, "CartPole-v1", episodes=5, seed=0, max_seconds=30) == []
     assert policy.calls == 0
+
+
+def test_watch_starts_with_pygame_not_yet_initialised(capsys):
+    # A fresh process has no video system yet: the loop must not read events before it has one.
+    pygame.display.quit()
+    policy = CountingPolicy()
+    results = watch(policy, "CartPole-v1", episodes=1, seed=0, max_seconds=30)
+    assert len(results) == 1 and policy.calls > 0
