@@ -417,6 +417,29 @@ def test_optimizers_reduce_the_loss(optimizer) -> None:
     assert net.loss(X, y) < 0.7 * before
 
 
+@pytest.mark.parametrize("l2", [0.0, 0.01])
+def test_adam_matches_the_textbook_update(l2) -> None:
+    """Adam keeps its bias-corrected moments in a stacked form; the steps must still be
+    PyTorch's alpha m_hat / (sqrt(v_hat) + eps), with L2 added to the weights' gradient."""
+    from robonet.nn import Trainer
+
+    X, y = blobs(40)
+    net = Network(sizes_to_architecture([2, 8, 1]), seed=0)
+    trainer = Trainer(net, optimizer="adam", learning_rate=0.05, l2=l2)
+    theta = net.flat_parameters.copy()
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.05
+    for t in range(1, 31):
+        grads = net.gradients(X, y)
+        g = np.concatenate([p.ravel() for p in grads[0::2]] + [p.ravel() for p in grads[1::2]])
+        g[: net.n_weights] += l2 * theta[: net.n_weights]
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta = theta - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        trainer.step(X, y)
+        np.testing.assert_allclose(net.flat_parameters, theta, rtol=1e-9, atol=1e-12)
+
+
 def test_validation_split_and_data() -> None:
     X, y = blobs(50)
     net = Network(ARTICLE, seed=0)

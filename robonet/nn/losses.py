@@ -76,14 +76,19 @@ class BinaryCrossEntropy:
     name = "binary_crossentropy"
 
     @staticmethod
-    def output_delta_(z: np.ndarray, t: np.ndarray, scale: float, out: np.ndarray, row_buf) -> np.ndarray:
-        """out <- (sigma(z) - t) * scale: the fused gradient dJ/dz with scale = 1/n."""
-        np.multiply(z, 0.5, out=out)  # sigma(z) = (1 + tanh(z/2)) / 2, see activations
+    def output_delta_(z: np.ndarray, t: np.ndarray, out: np.ndarray, c) -> np.ndarray:
+        """out <- (sigma(z) - t) / n: the fused gradient dJ/dz.
+
+        ``c`` holds constant arrays of z's shape, ``c.half`` (0.5), ``c.one`` (1) and ``c.scale``
+        (1/n): on arrays of one shape NumPy takes its fastest loop, while a Python scalar is
+        converted and broadcast on every call (about twice the cost at batch 32).
+        """
+        np.multiply(z, c.half, out=out)  # sigma(z) = (1 + tanh(z/2)) / 2, see activations
         np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
-        out -= t
-        out *= scale
+        np.add(out, c.one, out=out)
+        np.multiply(out, c.half, out=out)
+        np.subtract(out, t, out=out)
+        np.multiply(out, c.scale, out=out)
         return out
 
     @staticmethod
@@ -103,11 +108,12 @@ class CategoricalCrossEntropy:
     name = "categorical_crossentropy"
 
     @staticmethod
-    def output_delta_(z: np.ndarray, t: np.ndarray, scale: float, out: np.ndarray, row_buf) -> np.ndarray:
-        """out <- (softmax(z) - t) * scale: the fused gradient dJ/dz with scale = 1/n."""
-        softmax_(z, out, row_buf)
-        out -= t
-        out *= scale
+    def output_delta_(z: np.ndarray, t: np.ndarray, out: np.ndarray, c) -> np.ndarray:
+        """out <- (softmax(z) - t) / n: the fused gradient dJ/dz (``c.scale``: 1/n in an array
+        of z's shape; ``c.row``: a (n, 1) scratch row)."""
+        softmax_(z, out, c.row)
+        np.subtract(out, t, out=out)
+        np.multiply(out, c.scale, out=out)
         return out
 
     @staticmethod
