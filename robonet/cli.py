@@ -34,6 +34,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def seed_arg(text: str) -> int:
+    """argparse type of every ``--seed``: a non-negative integer (what numpy's generators take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
 def _available_commands() -> dict[str, object]:
     """Import the subcommand modules that exist (features land one by one)."""
     modules = {}

@@ -20,6 +20,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
+from robonet.cli import seed_arg
 from robonet.errors import UserError
 
 HELP = "let an expert drive and record its sensor log (observations, expert actions, rewards)"
@@ -424,7 +425,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="sensor-log directory to create (or extend with --append)")
     parser.add_argument("--expert", choices=["scripted", "human"], default="scripted",
                         help="who drives: the env's scripted expert, or you with the arrow keys (opens a window)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S",
+    parser.add_argument("--seed", type=seed_arg, default=0, metavar="S",
                         help="base seed; episode i is reset with a seed derived from (S, i)")
     parser.add_argument("--num-envs", type=int, default=1, metavar="K",
                         help="step K envs at once (the robot's vectorized env); results do not depend on K")

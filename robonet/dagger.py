@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from robonet.cli import seed_arg
+
 HELP = "improve a controller with DAgger: it drives, the expert labels, the logs grow, it retrains"
 DESCRIPTION = (
     "Each of ROUNDS rounds: the controller drives EPISODES episodes, the scripted expert labels every "
@@ -97,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="MODEL2", help="controller file to write after the last round")
     parser.add_argument("--logs", metavar="DIR", default=None,
                         help="sensor log to grow and retrain on (default: the log MODEL was trained on)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S",
+    parser.add_argument("--seed", type=seed_arg, default=0, metavar="S",
                         help="base seed; new episodes continue the log's episode ids, seeded from (S, id)")
     parser.add_argument("--num-envs", type=int, default=1, metavar="K", help="drive K envs at once")
     parser.add_argument("--epochs", type=int, default=None, metavar="E",

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from robonet.cli import seed_arg
 from robonet.collect import DEFAULT_ENV, has_array_vector_env, make_env, run_episodes
 
 # Episodes run at once by default where the env has an array-program vector env.
@@ -124,7 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", metavar="ID", default=None,
                         help=f"env id (default: the env the model was trained on; {DEFAULT_ENV} for --expert)")
     parser.add_argument("--episodes", type=int, default=100, metavar="N", help="number of episodes")
-    parser.add_argument("--seed", type=int, default=1, metavar="S",
+    parser.add_argument("--seed", type=seed_arg, default=1, metavar="S",
                         help="base seed; episode i uses a seed derived from (S, i)")
     parser.add_argument("--num-envs", type=int, default=None, metavar="K",
                         help="run K episodes at once; the results do not depend on K (default: up to "

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from robonet.cli import seed_arg
+
 HELP = "run the article's experiment: train the 2-25-50-50-25-1 network on two moons"
 DESCRIPTION = (
     "Generate the article's two-moons data set (1,000 points, noise 0.2, 10% held out), train the "
@@ -190,7 +192,9 @@ def _sizes(text: str) -> tuple[int, ...]:
         sizes = tuple(int(part) for part in text.replace("-", ",").split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected layer widths like 2-25-50-50-25-1, got {text!r}") from None
-    if len(sizes) < 2 or sizes[0] != 2 or sizes[-1] != 1 or min(sizes) < 1:
+    if min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"every width must be at least 1, got {text!r}")
+    if len(sizes) < 2 or sizes[0] != 2 or sizes[-1] != 1:
         raise argparse.ArgumentTypeError(f"widths must start with 2 inputs and end with 1 output, got {text!r}")
     return sizes
 
@@ -211,7 +215,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=1000, metavar="N", help="number of points")
     parser.add_argument("--noise", type=float, default=0.2, metavar="SD", help="Gaussian noise on the points")
     parser.add_argument("--test-fraction", type=float, default=0.1, metavar="F", help="fraction held out for testing")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the data, split, init and shuffling")
+    parser.add_argument("--seed", type=seed_arg, default=0, metavar="S", help="seed of the data, split, init and shuffling")
     parser.add_argument("--out", default="runs/moons", metavar="DIR", help="folder for the two PNG figures")
     parser.add_argument("--no-plot", action="store_true", help="write no figures")
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from robonet.cli import seed_arg
+
 HELP = "train a controller on sensor logs (behaviour cloning with the core network)"
 DESCRIPTION = (
     "Train the plain-NumPy network to predict the expert's action from the observation, with "
@@ -271,7 +273,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], metavar="B", help="minibatch size")
     parser.add_argument("--optimizer", default=DEFAULTS["optimizer"], help="sgd, momentum or adam")
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"], metavar="LR", help="step size")
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], metavar="S",
+    parser.add_argument("--seed", type=seed_arg, default=DEFAULTS["seed"], metavar="S",
                         help="seed of the weight init, the shuffling and the validation split")
     parser.add_argument("--validation-split", type=float, default=DEFAULTS["validation_split"], metavar="F",
                         help="fraction of episodes held out for validation (0 disables)")

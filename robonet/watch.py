@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from robonet.cli import seed_arg
 from robonet.collect import EpisodeData, EpisodeResult, episode_seed, make_env
 
 HELP = "watch a controller drive in a pygame window (or --record an animated GIF, headless)"
@@ -418,7 +419,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="MODEL", help="controller file written by robonet train")
     parser.add_argument("--env", metavar="ID", default=None, help="env id (default: the env the model was trained on)")
     parser.add_argument("--episodes", type=int, default=3, metavar="N", help="episodes to drive")
-    parser.add_argument("--seed", type=int, default=1, metavar="S", help="base seed; episode i uses a seed derived from (S, i)")
+    parser.add_argument("--seed", type=seed_arg, default=1, metavar="S", help="base seed; episode i uses a seed derived from (S, i)")
     parser.add_argument("--record", metavar="FILE.gif", default=None,
                         help="write an animated GIF instead of opening a window (works headless)")
     parser.add_argument("--max-frames", type=int, default=300, metavar="F", help="with --record: keep at most F frames")

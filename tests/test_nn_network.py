@@ -117,7 +117,7 @@ def _with(index: int, **changes):
         ([*ARTICLE[:4], {"input_dim": 4, "output_dim": 1, "activation": "softmax"}],
          r"layer 4: a softmax output needs output_dim >= 2.*got output_dim=1"),
         ([], "architecture is empty"),
-        ("relu", "architecture must be a list of layer dicts, got str"),
+        ("relu", "architecture must be a list of layer dicts or the path of a JSON file.*'relu' .no such file"),
         ([ARTICLE[0], ["input_dim", 4]], r"layer 1: expected a dict"),
     ],
 )
@@ -365,6 +365,7 @@ def test_bad_softmax_labels() -> None:
         ({"optimizer": "rmsprop"}, r"unknown optimizer 'rmsprop'; expected one of \['adam', 'momentum', 'sgd'\]"),
         ({"l2": -1.0}, r"l2 must be a number >= 0"),
         ({"validation_split": 1.0}, r"validation_split must be in \[0, 1\)"),
+        ({"validation_split": "0.2"}, r"validation_split must be in \[0, 1\), got '0.2'"),
         ({"patience": 0}, r"patience must be a positive integer"),
         ({"validation_data": ([[0.0, 1.0]],)}, r"validation_data must be a pair"),
         ({"validation_data": ([[0.0, np.nan]], [1])}, r"X_val contains NaN at row 0, column 1"),
@@ -390,6 +391,52 @@ def test_divergence_stops_naming_the_epoch_with_finite_weights(strict) -> None:
     assert len(info.value.history["cost"]) == info.value.epoch - 1
     assert np.isfinite(net.flat_parameters).all()
     assert np.isfinite(net.predict_proba(X)).all()
+    # The weights kept are those at the start of the epoch before the one at fault, i.e. after
+    # epoch - 2 updates: a fresh run of that many epochs ends on the same bits.
+    replay = Network(sizes_to_architecture([2, 8, 8, 1], "linear"), seed=0)
+    if info.value.epoch > 2:
+        replay.fit(X, y, epochs=info.value.epoch - 2, learning_rate=1e6)
+    assert replay.flat_parameters.tobytes() == net.flat_parameters.tobytes()
+
+
+def test_divergence_in_the_last_update_is_caught() -> None:
+    """The cost checks the weights before each update: the final update needs its own check.
+
+    Whatever the number of epochs, fit either returns a network with a finite cost or raises;
+    among these runs, some diverge in exactly their last update.
+    """
+    X, y = blobs(64)
+    X = X * 100
+    last_update_caught = val_caught = 0
+    for epochs in range(1, 9):
+        for validation in (None, (X, y)):
+            net = Network(sizes_to_architecture([2, 8, 1], "linear"), seed=0)
+            try:
+                net.fit(X, y, epochs=epochs, learning_rate=1e30, validation_data=validation)
+            except TrainingDiverged as exc:
+                last_update_caught += "its update made" in str(exc)
+                val_caught += "the validation cost after its update" in str(exc)
+            with np.errstate(over="ignore", invalid="ignore"):
+                assert np.isfinite(net.loss(X, y)), (epochs, validation is not None)
+    assert last_update_caught and val_caught
+
+
+def test_numpy_scalars_are_accepted_as_settings() -> None:
+    X, y = blobs(40)
+    history = Network(ARTICLE, seed=0).fit(X, y, epochs=3, learning_rate=np.float32(0.1), l2=np.float64(0.0))
+    assert len(history["cost"]) == 3
+    with pytest.raises(ValueError, match="learning_rate must be a positive number, got True"):
+        Network(ARTICLE, seed=0).fit(X, y, epochs=1, learning_rate=True)
+
+
+def test_huge_finite_inputs(strict) -> None:
+    """Checking X for NaN must not itself overflow; a value float32 cannot hold is named."""
+    net = Network(ARTICLE, seed=0, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"X holds 1e\+39 at row 1, column 0, too large for the network's float32"):
+        net.predict_proba(np.array([[0.0, 1.0], [1e39, 0.0]]))
+    net64 = Network(ARTICLE, seed=0)
+    with pytest.raises(ValueError, match=r"X contains NaN at row 1, column 1"):
+        net64.predict_proba(np.array([[1e308, 1e308], [0.0, np.nan]]))
 
 
 # --------------------------------------------------------------------------- training
@@ -562,6 +609,25 @@ def test_save_rejects_unserializable_metadata(tmp_path) -> None:
     with pytest.raises(ValueError, match="metadata is not JSON-serializable"):
         net.save(tmp_path / "m.npz", metadata={"f": object()})
     assert not list(tmp_path.iterdir())  # no half-written file left behind
+
+
+def test_save_refuses_non_finite_weights_and_load_finds_the_npz(tmp_path) -> None:
+    net = Network(ARTICLE, seed=0)
+    written = net.save(tmp_path / "m")
+    assert written == tmp_path / "m.npz"
+    again = Network.load(tmp_path / "m")  # the name given to save works for load too
+    assert again.flat_parameters.tobytes() == net.flat_parameters.tobytes()
+    net.parameters()[2][1, 3] = np.inf
+    with pytest.raises(ValueError, match=r"not saving .*bad.npz: parameter W2 contains NaN or inf"):
+        net.save(tmp_path / "bad.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_architecture_from_a_json_path(tmp_path) -> None:
+    path = tmp_path / "arch.json"
+    path.write_text(json.dumps(ARTICLE))
+    assert Network(path, seed=3).architecture == ARTICLE
+    assert Network(str(path), seed=3).flat_parameters.tobytes() == Network(ARTICLE, seed=3).flat_parameters.tobytes()
 
 
 @pytest.fixture

@@ -57,6 +57,9 @@ def save(
     arrays: dict[str, np.ndarray] = {}
     for index, (W, b) in enumerate(zip(net._W, net._b), start=1):
         arrays[f"W{index}"], arrays[f"b{index}"] = W, b
+    for name, value in arrays.items():  # load refuses such a file: refuse to write it
+        if not np.isfinite(value).all():
+            raise ValueError(f"not saving {path}: parameter {name} contains NaN or inf")
     extras = {} if extra_arrays is None else dict(extra_arrays)
     for name, value in extras.items():
         if not isinstance(name, str) or not name:
@@ -148,6 +151,8 @@ def load(path: str | os.PathLike) -> tuple["Network", dict[str, Any], dict[str, 
     from robonet.nn.network import Network
 
     path = Path(path)
+    if not path.exists() and _npz_path(path).exists():  # save("m") wrote m.npz
+        path = _npz_path(path)
     arrays = _read_arrays(path)
     header = _read_header(path, arrays.pop(HEADER))
     try:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from robonet.nn.activations import ACTIVATIONS, sigmoid_, softmax_
-from robonet.nn.architecture import Layer, to_dicts, validate_architecture
+from robonet.nn.architecture import Layer, load_architecture, to_dicts, validate_architecture
 from robonet.nn.losses import loss_for
 
 INITS = ("auto", "he", "xavier", "glorot", "article")
@@ -76,7 +76,7 @@ class Network:
     ----------
     architecture:
         list of ``{"input_dim", "output_dim", "activation"}`` dicts (see
-        :mod:`robonet.nn.architecture`); the last layer is sigmoid with one unit (binary
+        :mod:`robonet.nn.architecture`), or the path of a JSON file holding one; the last layer is sigmoid with one unit (binary
         cross-entropy) or softmax with two units or more (categorical cross-entropy).
     seed:
         seeds ``numpy.random.default_rng`` for the initial weights and, unless ``fit`` gets its own
@@ -90,11 +90,18 @@ class Network:
 
     def __init__(
         self,
-        architecture: Sequence[dict[str, Any]],
+        architecture: Sequence[dict[str, Any]] | str | os.PathLike,
         seed: int | None = None,
         init: str = "auto",
         dtype: Any = np.float64,
     ) -> None:
+        if isinstance(architecture, (str, os.PathLike)):
+            if not os.path.isfile(architecture):
+                raise ValueError(
+                    "architecture must be a list of layer dicts or the path of a JSON file holding "
+                    f"one, got {os.fspath(architecture)!r} (no such file)"
+                )
+            architecture = load_architecture(architecture)
         self._layers = validate_architecture(architecture)
         try:
             self._dtype = np.dtype(dtype)
@@ -231,15 +238,25 @@ class Network:
         else:
             expected = "2-D (n_samples, n_features)" + (" or 1-D (one observation)" if allow_1d else "")
             raise ValueError(f"{name} must be {expected}, got shape {X.shape}")
+        original = X
         if X.dtype != self._dtype or not X.flags.c_contiguous:
-            X = np.ascontiguousarray(X, dtype=self._dtype)
-        if not math.isfinite(X.sum()):  # one pass; locate the culprit only when there is one
+            with np.errstate(over="ignore"):  # a value too large for float32 is reported below
+                X = np.ascontiguousarray(X, dtype=self._dtype)
+        # One pass (a sum is NaN or inf if any term is, or if huge terms overflow); locate the
+        # culprit only when there may be one.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = X.sum()
+        if not math.isfinite(total):
             bad = ~np.isfinite(X)
             if bad.any():
-                where = np.argwhere(bad)[0]
-                what = "NaN" if np.isnan(X[tuple(where)]) else "inf"
+                where = tuple(np.argwhere(bad)[0])
                 place = f"row {where[0]}, column {where[1]}" if X.ndim == 2 else f"index {where[0]}"
-                raise ValueError(f"{name} contains {what} at {place}")
+                value = original[where]
+                if np.isfinite(value):  # finite in the caller's array: the cast overflowed
+                    raise ValueError(
+                        f"{name} holds {float(value):g} at {place}, too large for the network's {self._dtype.name}"
+                    )
+                raise ValueError(f"{name} contains {'NaN' if np.isnan(value) else 'inf'} at {place}")
         return X
 
     def _check_y(self, y: Any, n: int, name: str = "y") -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -105,7 +106,7 @@ def _blas_threads(net: "Network", batch: int):
 
 
 def _split_validation(X: np.ndarray, T: np.ndarray, fraction: float):
-    if not 0.0 <= fraction < 1.0:
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) or not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation_split must be in [0, 1), got {fraction!r}")
     n_val = int(round(len(X) * fraction))
     if fraction and (n_val == 0 or n_val == len(X)):
@@ -232,6 +233,16 @@ def fit(
                 n_val = validation[0].shape[0]
                 logs["val_cost"] = loss.total(z_val, validation[1]) / n_val
                 logs["val_accuracy"] = loss.n_correct(z_val, validation[1]) / n_val
+                if not math.isfinite(logs["val_cost"]):  # this epoch's update diverged
+                    np.copyto(theta, last_good)
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch + 1}: the validation cost after its "
+                        f"update is {logs['val_cost']}; the network keeps its weights from the "
+                        f"start of that epoch, the last with a finite cost (try a learning_rate "
+                        f"below {trainer.optimizer.learning_rate:g})",
+                        epoch + 1,
+                        history,
+                    )
             for key, value in logs.items():
                 history[key].append(value)
             if verbose:
@@ -254,11 +265,14 @@ def fit(
                 break
     if best is not None:
         np.copyto(theta, best)
-    # The cost checks the weights *before* each update, so the last update is checked here.
-    if not np.isfinite(theta).all():
+    # The cost checks the weights *before* each update, so the last update is checked here:
+    # its weights must be finite and give a finite cost (one more forward pass, once per fit).
+    with np.errstate(over="ignore", invalid="ignore"):
+        final_ok = bool(np.isfinite(theta).all()) and math.isfinite(loss.total(net._logits(X), T))
+    if not final_ok:
         np.copyto(theta, last_good)
         raise TrainingDiverged(
-            f"training diverged at epoch {epoch + 1}: its update made the weights NaN or infinite; "
+            f"training diverged at epoch {epoch + 1}: its update made the weights or the cost NaN or infinite; "
             f"the network keeps its weights from the start of that epoch, the last with a finite "
             f"cost (try a learning_rate below {trainer.optimizer.learning_rate:g})",
             epoch + 1,
