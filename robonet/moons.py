@@ -38,7 +38,7 @@ ARTICLE_SIZES = (2, 25, 50, 50, 25, 1)
 # The article's settings (its Snippet 10 and its two-moons test): full-batch gradient descent.
 ARTICLE_SETTINGS: dict[str, Any] = {
     "optimizer": "sgd", "learning_rate": 0.01, "batch_size": None, "epochs": 10_000,
-    "dtype": "float64", "init": "auto",
+    "dtype": "float64", "init": "article",  # the article's N(0, 1) * 0.1 weights and biases
 }
 # robonet's best settings for this network and data (bench/moons.py reads them from here):
 # Adam on minibatches of 32 in float32 passes 95% test accuracy after 3 to 5 epochs on most
@@ -128,7 +128,7 @@ def run_experiment(
     Article settings: full-batch gradient descent, lr 0.01, ``epochs`` (default 10,000) epochs.
     ``fast``: :data:`FAST_SETTINGS` for ``epochs`` (default :data:`FAST_EPOCHS`) epochs.
     ``sizes`` are the layer widths (relu hidden, sigmoid out); ``init`` overrides the weight init
-    ("auto" by default; "article" is the article's N(0, 1) * 0.1). ``train_seconds`` times ``fit``.
+    ("article", the article's N(0, 1) * 0.1, with the article's settings; "auto" with ``fast``). ``train_seconds`` times ``fit``.
     """
     from robonet.nn import Network, sizes_to_architecture
     from robonet.progress import progress
@@ -209,9 +209,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=_sizes, default="-".join(map(str, ARTICLE_SIZES)), metavar="2-...-1",
                         help="layer widths, relu hidden and sigmoid out; 2-4-6-6-4-1 is the article's "
                              "small example")
-    parser.add_argument("--init", default="auto", choices=["auto", "he", "xavier", "article"],
-                        help="weight init: auto is He for relu layers, Xavier for the sigmoid out; "
-                             "article is the article's N(0, 1) * 0.1")
+    parser.add_argument("--init", default=argparse.SUPPRESS, choices=["auto", "he", "xavier", "article"],
+                        help="weight init (default: article, the article's N(0, 1) * 0.1, with the "
+                             "article's settings; auto with --fast): auto is He for relu layers and "
+                             "Xavier for the sigmoid out")
     parser.add_argument("--samples", type=int, default=1000, metavar="N", help="number of points")
     parser.add_argument("--noise", type=float, default=0.2, metavar="SD", help="Gaussian noise on the points")
     parser.add_argument("--test-fraction", type=float, default=0.1, metavar="F", help="fraction held out for testing")
@@ -226,13 +227,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--epochs must be >= 1, got {epochs}")
     result = run_experiment(
         fast=args.fast, epochs=epochs, n_samples=args.samples, noise=args.noise,
-        test_fraction=args.test_fraction, seed=args.seed, sizes=args.sizes, init=args.init,
+        test_fraction=args.test_fraction, seed=args.seed, sizes=args.sizes, init=getattr(args, "init", None),
         out=None if args.no_plot else args.out,
     )
     s = result.settings
     batch = "full batch" if s["batch_size"] is None else f"batches of {s['batch_size']}"
     print(f"network {'-'.join(map(str, args.sizes))}: {s['optimizer']}, lr {s['learning_rate']:g}, {batch}, "
-          f"{s['dtype']}, {result.epochs_run} epochs")
+          f"{s['dtype']}, init {s.get('init', 'auto')}, {result.epochs_run} epochs")
     print(f"test accuracy {result.test_accuracy:.4f} ({len(result.data[1])} points), "
           f"training time {result.train_seconds:.3f} s")
     for path in result.figures:
