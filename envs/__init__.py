@@ -22,7 +22,7 @@ import gymnasium as gym
 
 from .obstacle_avoidance import ACTION_NAMES, ENV_ID, observation_names
 
-__all__ = ["ENV_ID", "describe", "make", "register", "resolve_env_id"]
+__all__ = ["ENV_ID", "describe", "make", "register", "registered_id", "resolve_env_id"]
 
 MAX_EPISODE_STEPS = 1000
 
@@ -73,6 +73,17 @@ def resolve_env_id(env_id: str) -> str:
     return registry_id
 
 
+def registered_id(env_id: str) -> str:
+    """:func:`resolve_env_id`, then a one-line ValueError if Gymnasium does not know the id."""
+    registry_id = resolve_env_id(env_id)
+    if registry_id not in gym.registry:
+        raise ValueError(
+            f"unknown env id {env_id!r}; registered robonet env: {ENV_ID!r}, "
+            "or any Gymnasium id such as 'CartPole-v1' (or 'your.module:YourEnv-v0')"
+        )
+    return registry_id
+
+
 def make(env_id: str, **kwargs: Any) -> gym.Env:
     """``gymnasium.make(env_id, **kwargs)`` with robonet's envs registered."""
     return gym.make(env_id, **kwargs)
@@ -92,12 +103,7 @@ def describe(env_id: str, **kwargs: Any) -> dict[str, Any]:
     Raises:
         ValueError: unknown env id, or spaces robonet cannot drive.
     """
-    registry_id = resolve_env_id(env_id)
-    if registry_id not in gym.registry:
-        raise ValueError(
-            f"unknown env id {env_id!r}; registered robonet env: {ENV_ID!r}, "
-            "or any Gymnasium id such as 'CartPole-v1' (or 'your.module:YourEnv-v0')"
-        )
+    registry_id = registered_id(env_id)
     env = gym.make(env_id, disable_env_checker=True, **kwargs)
     try:
         obs_space, act_space = env.observation_space, env.action_space

@@ -162,14 +162,15 @@ def get_expert(env_id: str, kind: str = "scripted") -> Any:
         return KeyboardExpert()
     if kind != "scripted":
         raise ValueError(f"unknown expert kind {kind!r}; expected one of {list(EXPERT_KINDS)}")
-    from . import resolve_env_id  # "module:Env-v0": the module registers the env and its expert
+    from . import registered_id  # "module:Env-v0": the module registers the env and its expert
 
+    registry_id = registered_id(env_id)
     try:
-        return SCRIPTED_EXPERTS[resolve_env_id(env_id)]()
+        return SCRIPTED_EXPERTS[registry_id]()
     except KeyError:
         raise ValueError(
             f"no scripted expert for env {env_id!r}; envs with one: {sorted(SCRIPTED_EXPERTS)} "
-            "(or use kind='keyboard' to drive it yourself)"
+            "(or drive it yourself: the keyboard expert, `--expert human` on the command line)"
         ) from None
 
 

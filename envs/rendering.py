@@ -108,10 +108,11 @@ class Renderer:
         tip = pos + cfg.robot_radius * np.array([np.cos(heading), np.sin(heading)])
         pg.draw.line(surf, HEADING, self.to_px(pos), self.to_px(tip), 3)
 
-        lines = [f"{k}: {format_hud_value(v)}" for k, v in (hud or {}).items()]
+        hud = hud or {}
+        lines = [f"{k}: {format_hud_value(v)}" for k, v in hud.items()]
+        status = "" if "step" in hud else f"step {int(robots.steps[i])}  "  # a controller's HUD has its own
         lines.append(
-            f"step {int(robots.steps[i])}  waypoints {int(robots.waypoints_reached[i])}  "
-            f"distance {float(robots.distance[i]):.1f} m"
+            f"{status}waypoints {int(robots.waypoints_reached[i])}  distance {float(robots.distance[i]):.1f} m"
         )
         self._draw_hud(lines)
 

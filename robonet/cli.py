@@ -45,6 +45,31 @@ def seed_arg(text: str) -> int:
     return value
 
 
+def positive_int_arg(text: str) -> int:
+    """argparse type of counts that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: X)" only where it tells something: not for required options, options
+    without a default (None) or flags, nor where the help text already states the default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        # identity, not ==: a default of 0 or 0.0 is worth showing, and 0 == False
+        if (action.required or default is None or default is False or default is argparse.SUPPRESS
+                or "default" in text.lower()):
+            return text
+        return super()._get_help_string(action)
+
+
 def _available_commands() -> dict[str, object]:
     """Import the subcommand modules that exist (features land one by one)."""
     modules = {}
@@ -72,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=module.HELP,
             description=getattr(module, "DESCRIPTION", module.HELP),
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_HelpFormatter,
         )
         module.add_arguments(sub)
         sub.set_defaults(_run=module.run, _parser=sub)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from robonet.cli import seed_arg
+from robonet.cli import positive_int_arg, seed_arg
 from robonet.errors import UserError
 
 HELP = "let an expert drive and record its sensor log (observations, expert actions, rewards)"
@@ -53,6 +53,17 @@ def check_seed(seed: int) -> int:
     if int(seed) < 0:
         raise ValueError(f"--seed must be >= 0, got {seed}")
     return int(seed)
+
+
+def check_collect_options(episodes: int, seed: int, num_envs: int = 1, noise: float = 0.0) -> None:
+    """The options every way of running episodes shares, checked before any work starts."""
+    if episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {episodes}")
+    if not 0.0 <= noise <= 1.0:
+        raise ValueError(f"--noise must be a probability in [0, 1], got {noise}")
+    if num_envs < 1:
+        raise ValueError(f"--num-envs must be >= 1, got {num_envs}")
+    check_seed(seed)
 
 
 def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any):
@@ -181,13 +192,7 @@ def run_episodes(
     """
     from robonet.progress import progress
 
-    if episodes < 1:
-        raise ValueError(f"--episodes must be >= 1, got {episodes}")
-    if not 0.0 <= noise <= 1.0:
-        raise ValueError(f"--noise must be a probability in [0, 1], got {noise}")
-    if num_envs < 1:
-        raise ValueError(f"--num-envs must be >= 1, got {num_envs}")
-    check_seed(seed)
+    check_collect_options(episodes, seed, num_envs, noise)
     results: list[EpisodeResult] = []
     with progress(episodes, desc=desc, unit="ep") as bar:
         def emit(result: EpisodeResult, data: EpisodeData | None) -> None:
@@ -387,13 +392,19 @@ def collect(
     """
     from robonet.logs import LogWriter
 
-    if episodes < 1:
-        raise ValueError(f"--episodes must be >= 1, got {episodes}")
-    check_seed(seed)
-    if expert == "human" and num_envs != 1:
-        raise ValueError("--expert human drives one env: use --num-envs 1")
+    # Every check before the log directory is created: a refused collect leaves nothing behind.
+    check_collect_options(episodes, seed, num_envs, noise)
+    if expert == "human":
+        from robonet.watch import display_available
+
+        if num_envs != 1:
+            raise ValueError("--expert human drives one env: use --num-envs 1")
+        if not display_available():
+            raise ValueError("--expert human needs a display (set DISPLAY, or use --expert scripted)")
     policy = get_expert(env_id, expert)
-    collection = {"expert": expert, "policy": "expert", "seed": seed, "noise": noise, "num_envs": num_envs}
+    # requested_episodes lets `collect --resume` finish this run if it is interrupted.
+    collection = {"expert": expert, "policy": "expert", "seed": seed, "noise": noise, "num_envs": num_envs,
+                  "requested_episodes": episodes}
     with LogWriter(out, env_id, append=append, collection=collection, flush_episodes=flush_episodes) as writer:
         first = writer.next_episode_id
 
@@ -446,7 +457,7 @@ def add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
                         help="send the batches to a Dask distributed scheduler (tcp://host:8786), or 'local' "
                              "for a local Dask cluster of --workers processes; needs pip install 'robonet[dask]'")
-    parser.add_argument("--task-episodes", type=int, default=None, metavar="M",
+    parser.add_argument("--task-episodes", type=positive_int_arg, default=None, metavar="M",
                         help="episodes per batch (one shard each) with --workers/--dask/--resume (default 10)")
 
 

@@ -14,3 +14,14 @@ class DataError(UserError, ValueError):
 
     The message names the file at fault and what is wrong with it.
     """
+
+
+def load_failure(exc: BaseException) -> str:
+    """Why ``numpy.load(..., allow_pickle=False)`` refused a file, in words for a user.
+
+    NumPy's own message for pickled data suggests loading "unsafely" with allow_pickle; robonet
+    never does, so that advice is replaced.
+    """
+    if isinstance(exc, ValueError) and "pickle" in str(exc):
+        return "not a NumPy .npy or .npz file: NumPy could only read it as a pickle, which robonet never loads"
+    return f"{type(exc).__name__}: {exc}"

@@ -38,7 +38,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from robonet.errors import DataError, UserError
+from robonet.errors import DataError, UserError, load_failure
 
 FORMAT_NAME = "robonet-sensor-log"
 FORMAT_VERSION = 1
@@ -149,7 +149,7 @@ def _load_array(path: Path, name: str, n_rows: int, obs_size: int) -> np.ndarray
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npy array ({exc})") from None
+        raise DataError(f"{path}: not a readable .npy array ({load_failure(exc)})") from None
     _, kinds, two_d = FIELDS[name]
     if array.dtype.kind not in kinds:
         raise DataError(f"{path}: dtype {array.dtype} is wrong for {name} (expected kind {kinds!r})")

@@ -451,18 +451,12 @@ def collect_parallel(
     noise and episodes); nothing is collected twice. Returns the summary dict of
     :func:`robonet.collect.collect` plus "tasks", "retries", "pool_restarts", "backend".
     """
-    from robonet.collect import check_seed
+    from robonet.collect import check_collect_options
     from robonet.logs import MANIFEST, _now, _write_json_atomic, read_manifest
 
-    if episodes < 1:
-        raise ValueError(f"--episodes must be >= 1, got {episodes}")
-    if not 0.0 <= noise <= 1.0:
-        raise ValueError(f"--noise must be a probability in [0, 1], got {noise}")
-    if num_envs < 1:
-        raise ValueError(f"--num-envs must be >= 1, got {num_envs}")
+    check_collect_options(episodes, seed, num_envs, noise)
     if workers < 1:
         raise ValueError(f"--workers must be >= 1, got {workers}")
-    check_seed(seed)
     if expert != "scripted":
         raise ValueError("--workers, --dask and --resume run the scripted expert (a human drives one window)")
     out = Path(out).absolute()
@@ -489,9 +483,11 @@ def collect_parallel(
         task_episodes = int(collection.get("task_episodes", task_episodes))
         collection.setdefault("resumed", []).append(_now())
     elif resume and last is not None:
+        asked = last.get("requested_episodes")
+        ran = f"{asked} episodes" if asked is not None else f"an unrecorded number of episodes ({last.get('episodes')} logged)"
         raise UserError(
-            f"--resume: the last collect recorded in {out} is not this one (it ran {last.get('requested_episodes')} "
-            f"episodes of expert {last.get('expert')!r} with seed {last.get('seed')} and noise {last.get('noise')}); "
+            f"--resume: the last collect recorded in {out} is not this one (it ran {ran} "
+            f"of expert {last.get('expert')!r} with seed {last.get('seed')} and noise {last.get('noise')}); "
             "repeat the interrupted command exactly, or use --append to add a new run")
     else:
         next_id = int(manifest["shards"][-1]["last_episode"]) + 1 if manifest["shards"] else 0

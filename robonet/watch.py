@@ -147,12 +147,16 @@ def record(
         raise ValueError(f"--every and --max-frames must be >= 1, got {every} and {max_frames}")
     if Path(path).suffix.lower() != ".gif":
         raise ValueError(f"--record needs a .gif file name, got {path}")
+    from robonet.progress import progress
+
     _quiet_pygame(headless=True)
     env = make_env(env_id, render_mode="rgb_array")
     _check_policy_env(policy, env, env_id)
     hud = Hud(env)
     frames: list[np.ndarray] = []
     results = []
+    # Drawing the frames is the slow part (the episodes run on after the last frame is kept).
+    bar = progress(max_frames, desc=f"record {Path(path).name}", unit="frame")
     try:
         for i in range(episodes):
             env_seed = episode_seed(seed, i)
@@ -163,6 +167,7 @@ def record(
                 if len(frames) < max_frames and step % every == 0:
                     hud.update(**_hud_fields(policy, obs, action, step, total, "controller"))
                     frames.append(_frame_with_hud(env, hud, scale))
+                    bar.update(1)
                 obs, reward, terminated, truncated, info = env.step(action)
                 total += float(reward)
                 step += 1
@@ -170,9 +175,11 @@ def record(
             results.append(EpisodeResult(i, env_seed, total, step, bool(terminated),
                                          info.get("collision"), info.get("distance")))
         fps = env.metadata.get("render_fps", 30) / every
+        bar.set_postfix_str("writing the GIF")
+        return write_gif(frames, path, fps), results
     finally:
+        bar.close()
         env.close()
-    return write_gif(frames, path, fps), results
 
 
 def _check_policy_env(policy: Any, env: Any, env_id: str) -> None:

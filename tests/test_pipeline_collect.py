@@ -132,3 +132,31 @@ def test_bad_arguments_are_value_errors(tmp_path):
     with pytest.raises(ValueError, match="--seed must be >= 0, got -1"):
         collect(CARTPOLE, tmp_path / "x", 1, seed=-1)
     assert not (tmp_path / "x" / "manifest.json").exists()
+
+
+def test_an_interrupted_plain_collect_is_finished_by_resume(tmp_path, monkeypatch):
+    """Ctrl-C in a plain (one-process) collect keeps the finished episodes; the same command
+    with --resume adds the rest, and the log equals an uninterrupted one."""
+    from robonet.cli import main
+
+    expert = get_expert(CARTPOLE)
+
+    class Interrupting:  # the user presses Ctrl-C in the middle of episode 7
+        calls = 0
+
+        def __call__(self, obs):
+            Interrupting.calls += 1
+            if Interrupting.calls == 7 * 500 + 100:
+                raise KeyboardInterrupt
+            return expert(obs)
+
+    monkeypatch.setattr(collect_module, "get_expert", lambda env_id, kind="scripted": Interrupting())
+    argv = ["collect", "--env", CARTPOLE, "--episodes", "12", "--seed", "5", "--out", str(tmp_path / "log")]
+    assert main(argv) == 130
+    assert load_logs(tmp_path / "log").n_episodes == 7
+    monkeypatch.undo()
+    assert main([*argv, "--resume"]) == 0
+    collect(CARTPOLE, tmp_path / "reference", 12, seed=5)
+    log, reference = load_logs(tmp_path / "log"), load_logs(tmp_path / "reference")
+    for name in ("observations", "actions", "rewards", "terminations", "truncations", "episode_ids"):
+        np.testing.assert_array_equal(getattr(log, name), getattr(reference, name), err_msg=name)

@@ -74,7 +74,9 @@ def test_evaluate_is_seeded(cartpole, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["collect", "--env", "CartPole-v1", "--episodes", "0", "--out", "{tmp}/x"], "--episodes must be >= 1, got 0"),
     (["collect", "--env", "CartPole-v1", "--noise", "2", "--out", "{tmp}/x"], "--noise must be a probability"),
-    (["collect", "--env", "NoSuchEnv-v9", "--out", "{tmp}/x"], "NoSuchEnv-v9"),
+    (["collect", "--env", "NoSuchEnv-v9", "--out", "{tmp}/x"], "unknown env id 'NoSuchEnv-v9'"),
+    (["collect", "--env", "CartPole-v1", "--num-envs", "0", "--out", "{tmp}/x"], "--num-envs must be >= 1"),
+    (["evaluate", "--model", "{tmp}/garbage.npz", "--episodes", "1"], "not a NumPy .npy or .npz file"),
     (["train", "--logs", "{tmp}/missing", "--out", "{tmp}/m"], "sensor log {tmp}/missing does not exist"),
     (["train", "--logs", "{tmp}", "--out", "{tmp}/m"], "manifest.json is missing"),
     (["train", "--logs", "{logs}", "--out", "{tmp}/m", "--hidden", "32,x"], "--hidden must be comma-separated"),
@@ -87,12 +89,15 @@ def test_evaluate_is_seeded(cartpole, capsys):
 def test_user_mistakes_are_one_line_errors(argv, message, cartpole, tmp_path, capsys):
     logs, model = cartpole
     fill = {"tmp": str(tmp_path), "logs": str(logs), "model": str(model)}
+    (tmp_path / "garbage.npz").write_bytes(bytes(range(256)) * 4)
     code = main([a.format(**fill) for a in argv])
     err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"robonet {argv[0]}: error:"), err
     assert message.format(**fill) in lines[0]
+    assert "allow_pickle" not in lines[0]  # never advise loading a user's file unsafely
+    assert not (tmp_path / "x").exists()  # a refused collect leaves no directory behind
 
 
 def test_collect_into_an_existing_log_needs_append(cartpole, capsys):

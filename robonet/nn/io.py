@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from robonet.errors import DataError
+from robonet.errors import DataError, load_failure
 
 if TYPE_CHECKING:  # pragma: no cover
     from robonet.nn.network import Network
@@ -106,7 +106,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise
     except Exception as exc:  # zip, pickle, header or I/O faults: all mean "not our file"
-        raise DataError(f"{path}: not a robonet network file ({type(exc).__name__}: {exc})") from None
+        raise DataError(f"{path}: not a robonet network file ({load_failure(exc)})") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise DataError(f"{path}: holds a single array, not a robonet network (.npz) file")
     with data:
