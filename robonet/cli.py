@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the robonet command line; returns the exit status."""
-    from robonet.errors import UserError
+    from robonet.errors import TaskFailed, UserError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"robonet {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (UserError, ValueError, OSError) as exc:
+    except (UserError, ValueError, OSError, TaskFailed) as exc:
         if os.environ.get("ROBONET_TRACEBACK"):
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

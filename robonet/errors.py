@@ -16,6 +16,12 @@ class DataError(UserError, ValueError):
     """
 
 
+class TaskFailed(RuntimeError):
+    """A batch of episodes failed every attempt (its worker kept dying, or it kept raising:
+    a full disk, say). Not the user's mistake, but reported the same way: one line, exit 2.
+    The log keeps every task finished before it."""
+
+
 def load_failure(exc: BaseException) -> str:
     """Why ``numpy.load(..., allow_pickle=False)`` refused a file, in words for a user.
 

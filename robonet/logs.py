@@ -143,7 +143,8 @@ class Shard:
         raise AttributeError(name)
 
 
-def _load_array(path: Path, name: str, n_rows: int, obs_size: int) -> np.ndarray:
+def load_array(path: Path, name: str, n_rows: int, obs_size: int) -> np.ndarray:
+    """One field file of a shard, memory-mapped read-only, checked against the manifest's rows."""
     if not path.exists():
         raise DataError(f"{path}: missing file of the sensor log")
     try:
@@ -212,7 +213,7 @@ def iter_shards(log_dir: str | os.PathLike, *, verify: bool = True) -> Iterator[
         checksums = entry.get("sha256", {})
         for name in FIELDS:
             file = path / f"{name}.npy"
-            arrays[name] = _load_array(file, name, entry["rows"], obs_size)
+            arrays[name] = load_array(file, name, entry["rows"], obs_size)
             if verify:
                 expected = checksums.get(file.name)
                 if expected is None:
@@ -295,21 +296,31 @@ def load_logs(log_dir: str | os.PathLike, *, verify: bool = True) -> SensorLog:
     """
     log_dir = Path(log_dir)
     manifest = read_manifest(log_dir)
-    shards = list(iter_shards(log_dir, verify=verify))
-    if not shards:
+    entries = manifest["shards"]
+    if not entries:
         raise DataError(f"{log_dir}: the sensor log holds no episodes yet")
-    rows = sum(len(s) for s in shards)
-    episodes = sum(s.entry["episodes"] for s in shards)
+    if len(entries) == 1:
+        shard = next(iter_shards(log_dir, verify=verify))
+        arrays, rows, episodes = shard.arrays, len(shard), shard.entry["episodes"]
+    else:
+        # Copied shard by shard into arrays sized from the manifest (iter_shards checks every
+        # shard's rows against it): one shard is mapped at a time, whatever their number.
+        total = sum(entry["rows"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("rows"), int))
+        obs_size = manifest["observation_size"]
+        arrays = {name: np.empty((total, obs_size) if two_d else (total,), dtype=dtype)
+                  for name, (dtype, _, two_d) in FIELDS.items()}
+        rows = episodes = 0
+        for shard in iter_shards(log_dir, verify=verify):
+            for name in FIELDS:
+                arrays[name][rows:rows + len(shard)] = shard.arrays[name]
+            rows += len(shard)
+            episodes += shard.entry["episodes"]
     counts = manifest["counts"]
     if counts.get("steps") != rows or counts.get("episodes") != episodes:
         raise DataError(
             f"{log_dir / MANIFEST}: counts say {counts.get('episodes')} episodes / {counts.get('steps')} steps, "
             f"the shards hold {episodes} / {rows}")
-    if len(shards) == 1:
-        arrays = shards[0].arrays
-    else:
-        arrays = {name: np.concatenate([s.arrays[name] for s in shards]) for name in FIELDS}
-    return SensorLog(path=log_dir, manifest=manifest, shards=[s.entry["name"] for s in shards], **arrays)
+    return SensorLog(path=log_dir, manifest=manifest, shards=[e["name"] for e in entries], **arrays)
 
 
 # --------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from robonet.errors import UserError
+from robonet.errors import TaskFailed, UserError
 
 DEFAULT_TASK_EPISODES = 10
 MAX_ATTEMPTS = 3
@@ -148,25 +148,29 @@ def write_shard(log_dir: str | os.PathLike, name: str, arrays: dict[str, np.ndar
     final = log_dir / name
     tmp = log_dir / f".{name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
-    checksums = {}
-    for index, field_name in enumerate(FIELDS):
-        file = tmp / f"{field_name}.npy"
-        with open(file, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(arrays[field_name], dtype=FIELDS[field_name][0]), allow_pickle=False)
+    try:
+        checksums = {}
+        for index, field_name in enumerate(FIELDS):
+            file = tmp / f"{field_name}.npy"
+            with open(file, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(arrays[field_name], dtype=FIELDS[field_name][0]), allow_pickle=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            checksums[file.name] = _sha256(file)
+            if index == 0:
+                _maybe_fail()
+        ids = arrays["episode_ids"]
+        ends = np.r_[ids[1:] != ids[:-1], True]
+        entry = {"name": name, "rows": int(len(ids)), "episodes": int(ends.sum()),
+                 "first_episode": int(ids[0]), "last_episode": int(ids[-1]), "sha256": checksums}
+        with open(tmp / TASK_FILE, "w", encoding="utf-8") as fh:
+            json.dump({"entry": entry, **(extra or {})}, fh)
             fh.flush()
             os.fsync(fh.fileno())
-        checksums[file.name] = _sha256(file)
-        if index == 0:
-            _maybe_fail()
-    ids = arrays["episode_ids"]
-    ends = np.r_[ids[1:] != ids[:-1], True]
-    entry = {"name": name, "rows": int(len(ids)), "episodes": int(ends.sum()),
-             "first_episode": int(ids[0]), "last_episode": int(ids[-1]), "sha256": checksums}
-    with open(tmp / TASK_FILE, "w", encoding="utf-8") as fh:
-        json.dump({"entry": entry, **(extra or {})}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    _fsync_dir(tmp)
+        _fsync_dir(tmp)
+    except BaseException:  # a failed write (a full disk...) leaves nothing behind; a retry starts afresh
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     try:
         os.rename(tmp, final)
     except OSError:
@@ -254,9 +258,6 @@ def run_evaluate_task(task: EpisodeTask) -> list[dict]:
 # --------------------------------------------------------------------------------------
 
 
-class TaskFailed(RuntimeError):
-    """A task failed ``max_attempts`` times (its worker died or it raised)."""
-
 
 def _pool_context():
     """forkserver: forking this process directly is unsafe once it has threads (tqdm's monitor,
@@ -270,13 +271,54 @@ def _pool_context():
     return mp.get_context("spawn")  # pragma: no cover - Windows, macOS without forkserver
 
 
-def _init_worker(fault_marker: str | None) -> None:
+def _init_worker(fault_marker: str | None, coordinator: int | None = None) -> None:
     # forkserver workers inherit the environment of the server's start, not of this pool's
     os.environ["ROBONET_NO_PROGRESS"] = "1"  # one progress bar (the coordinator's), not one per task
     if fault_marker:
         os.environ[FAULT_ENV] = fault_marker
     else:
         os.environ.pop(FAULT_ENV, None)
+    if coordinator is not None:
+        _exit_with(coordinator)
+
+
+def _exit_with(pid: int) -> None:
+    """End this worker when process ``pid`` (the coordinator) ends, however it ends.
+
+    A coordinator killed with SIGKILL cannot shut its pool down, and the workers (children of
+    the forkserver, not of the coordinator) would wait for work forever. A daemon thread waits
+    on a pidfd of the coordinator (or polls it where pidfds are missing) and ends the process;
+    a shard being written is left as a temporary directory, which the next run removes.
+    """
+    import threading
+
+    def watch() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])  # readable once the process has ended
+        else:  # pragma: no cover - kernels without pidfd_open
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1.0)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="robonet-coordinator-watch", daemon=True).start()
+
+
+def _describe_task(task: Any) -> str:
+    if isinstance(task, EpisodeTask):
+        return f"the task of episodes {task.first_episode}-{task.last_episode} ({task.env_id})"
+    return f"task {task!r}"
 
 
 def _run_local(fn: Callable, tasks: Sequence, on_result: Callable[[int, Any], None]) -> None:
@@ -301,7 +343,7 @@ def _run_pool(fn: Callable, tasks: Sequence, on_result: Callable[[int, Any], Non
     ctx = _pool_context()
     while todo:
         pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                      initargs=(os.environ.get(FAULT_ENV),))
+                                      initargs=(os.environ.get(FAULT_ENV), os.getpid()))
         broken = False
         try:
             futures: dict[cf.Future, int] = {}
@@ -322,7 +364,7 @@ def _run_pool(fn: Callable, tasks: Sequence, on_result: Callable[[int, Any], Non
                         continue
                     attempts[index] += 1
                     if attempts[index] >= max_attempts:
-                        raise TaskFailed(f"task {index} ({tasks[index]}) failed {attempts[index]} times; "
+                        raise TaskFailed(f"{_describe_task(tasks[index])} failed {attempts[index]} times; "
                                          f"last error: {error!r}") from error
                     stats["retries"] += 1
                     failed.append(index)
@@ -366,7 +408,7 @@ def _run_dask(fn: Callable, tasks: Sequence, on_result: Callable[[int, Any], Non
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001
-                raise TaskFailed(f"task {index} ({tasks[index]}) failed on Dask: {exc!r}") from exc
+                raise TaskFailed(f"{_describe_task(tasks[index])} failed on Dask: {exc!r}") from exc
             on_result(index, result)
             future.release()
     finally:
@@ -531,10 +573,13 @@ def collect_parallel(
         if tasks:
             counters = run_tasks(run_collect_task, tasks, on_result, workers=workers, dask=dask,
                                  max_attempts=max_attempts)
+    except TaskFailed as exc:
+        raise TaskFailed(f"{exc}; the log keeps every episode before it: fix the cause and run the same "
+                         "command with --resume") from exc
     finally:
         bar.close()
         commit(force=True)  # also on Ctrl-C or a failed task: keep the finished prefix
-    _clean_temporaries(out)
+        _clean_temporaries(out)
     return {
         "logs": str(out), "env": env_id, "episodes": end - start, "steps": int(state["rows"]),
         "total_episodes": manifest["counts"]["episodes"], "tasks": len(tasks),

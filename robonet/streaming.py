@@ -39,6 +39,7 @@ import math
 import os
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -46,7 +47,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from robonet.errors import DataError
-from robonet.logs import MANIFEST, Shard, iter_shards, read_manifest
+from robonet.logs import MANIFEST, iter_shards, load_array, read_manifest
 
 CHUNK_ROWS = 65_536
 WINDOW_CHUNKS = 8
@@ -169,12 +170,32 @@ class Chunk:
     offset: int
 
 
+@dataclass(frozen=True)
+class ShardRef:
+    """Where a validated shard lives and how many rows it holds (its files are opened on use)."""
+
+    path: Path
+    entry: dict
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+#: Shard files kept memory-mapped at once. Each open file costs a file descriptor and a memory
+#: map, both limited per process (``ulimit -n``, often 1,024; ``vm.max_map_count``, 65,530):
+#: a log of 10,000 shards must not hold them all open. A shuffle window touches at most
+#: WINDOW_CHUNKS shards, three fields each.
+OPEN_FILES = 32
+
+
 class StreamingLog:
-    """A sensor log opened for streaming: validated shards, memory-mapped, cut into chunks.
+    """A sensor log opened for streaming: validated shards, memory-mapped on use, cut into chunks.
 
     Opening reads every shard once to validate it (and, with ``verify``, to check its
     checksums), one shard at a time. Nothing of size proportional to the log is kept except the
-    list of chunks (a few dozen bytes per 65,536 rows).
+    list of shards and chunks (a few dozen bytes per 65,536 rows); at most :data:`OPEN_FILES`
+    shard files are mapped at a time, whatever the number of shards.
     """
 
     def __init__(self, log_dir: str | os.PathLike, *, verify: bool = True, chunk_rows: int = CHUNK_ROWS) -> None:
@@ -182,7 +203,10 @@ class StreamingLog:
             raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
         self.path = Path(log_dir)
         self.manifest = read_manifest(self.path)
-        self.shards: list[Shard] = list(iter_shards(self.path, verify=verify))
+        # iter_shards maps each shard while validating it; only the reference is kept.
+        self.shards: list[ShardRef] = [ShardRef(shard.path, shard.entry, len(shard))
+                                       for shard in iter_shards(self.path, verify=verify)]
+        self._open: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         if not self.shards:
             raise DataError(f"{self.path}: the sensor log holds no episodes yet")
         rows = sum(len(s) for s in self.shards)
@@ -225,7 +249,18 @@ class StreamingLog:
 
     def field(self, chunk: Chunk, name: str) -> np.ndarray:
         """A read-only, memory-mapped view of ``name`` over the chunk's rows (no copy)."""
-        return self.shards[chunk.shard].arrays[name][chunk.start:chunk.stop]
+        key = (chunk.shard, name)
+        array = self._open.get(key)
+        if array is None:
+            shard = self.shards[chunk.shard]
+            # checked again on opening (shape, dtype): the file may have changed since validation
+            array = load_array(shard.path / f"{name}.npy", name, shard.rows, self.observation_size)
+            self._open[key] = array
+            if len(self._open) > OPEN_FILES:
+                self._open.popitem(last=False)  # unmapped once no view of it is left
+        else:
+            self._open.move_to_end(key)
+        return array[chunk.start:chunk.stop]
 
     def iter_chunks(self) -> Iterator[Chunk]:
         return iter(self.chunks)

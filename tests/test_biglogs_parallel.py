@@ -145,3 +145,67 @@ def test_cli_collect_workers_and_resume(tmp_path, reference, capsys):
     assert "collected 0 episodes" in capsys.readouterr().out
     assert main([*args, "--workers", "0"]) == 2
     assert "--workers must be >= 1" in capsys.readouterr().err
+
+
+def _run_cli(args, tmp_path, prefix="", **kwargs):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ROBONET_NO_PROGRESS": "1", **kwargs.pop("env", {})}
+    command = " ".join([prefix, sys.executable, "-m", "robonet", *args])
+    return subprocess.Popen(["bash", "-c", command], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_a_task_that_keeps_failing_is_one_line_and_leaves_no_temporaries(tmp_path):
+    """A full disk (here: a file-size limit) fails every attempt: one line, exit 2, and no
+    half-written shard directory left behind."""
+    out = tmp_path / "log"
+    proc = _run_cli(["collect", "--env", CARTPOLE, "--episodes", "6", "--task-episodes", "3", "--workers", "2",
+                     "--out", str(out)], tmp_path, prefix="ulimit -f 8;")
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("robonet collect: error: the task of episodes"), stderr
+    assert "failed 3 times" in lines[0] and "--resume" in lines[0]
+    leftovers = [p.name for p in out.iterdir() if ".tmp" in p.name] if out.exists() else []
+    assert leftovers == []
+
+
+def test_workers_end_when_the_coordinator_is_killed(tmp_path):
+    """kill -9 of the collecting process cannot shut its pool down: the workers notice and end."""
+    import signal
+    import time
+    import uuid
+
+    tag = uuid.uuid4().hex
+    out = tmp_path / "log"
+    proc = _run_cli(["collect", "--env", "robonet/ObstacleAvoidance-v0", "--episodes", "400", "--task-episodes", "2",
+                     "--workers", "2", "--out", str(out)], tmp_path, prefix="exec", env={"ROBONET_TEST_TAG": tag})
+
+    def tagged() -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                try:
+                    with open(f"/proc/{entry}/environ", "rb") as fh:
+                        if f"ROBONET_TEST_TAG={tag}".encode() in fh.read():
+                            pids.append(int(entry))
+                except OSError:
+                    pass
+        return pids
+
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(p.name.startswith("shard-ep") for p in
+                                                      (out.iterdir() if out.exists() else [])):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        assert len(tagged()) >= 3  # the coordinator, the forkserver and its workers
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while tagged() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert tagged() == []

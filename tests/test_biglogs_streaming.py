@@ -98,3 +98,27 @@ def test_small_logs_keep_the_in_memory_path(cartpole_log, tmp_path, monkeypatch)
     # above the threshold, the same call streams
     assert streaming.should_stream(cartpole_log, threshold=1)
     assert not streaming.should_stream(cartpole_log)
+
+
+def test_open_files_do_not_grow_with_the_number_of_shards(tmp_path):
+    """A log of many shards is streamed (and loaded) with a bounded number of open files:
+    the per-process limits on file descriptors and memory maps cap the shards held at once."""
+    import os
+
+    from robonet import streaming
+    from robonet.parallel import collect_parallel
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    path = tmp_path / "many"
+    collect_parallel(CARTPOLE, path, 80, seed=2, task_episodes=1)  # one shard per episode
+    before = open_fds()
+    log = StreamingLog(path, chunk_rows=200)
+    assert len(log.shards) == 80 and open_fds() - before <= 1
+    peak = 0
+    for obs, labels, idx in iter_minibatches(log, 64, seed=1, epoch=0, window_chunks=8):
+        peak = max(peak, open_fds() - before)
+    assert 0 < peak <= streaming.OPEN_FILES + 2  # far below 80 shards x 3 fields read
+    full = load_logs(path)
+    assert len(full) == 80 * 500 and open_fds() - before <= streaming.OPEN_FILES + 2
