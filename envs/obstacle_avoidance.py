@@ -424,7 +424,8 @@ class ObstacleAvoidanceEnv(gym.Env[np.ndarray, np.int64]):
     so going straight means alternating. It should reach the current waypoint (within
     0.4 m), then the next one, for as long as the episode lasts, without touching anything.
     Seven range sensors see 2 m. Steering towards the goal alone runs into obstacles;
-    steering away from obstacles alone goes nowhere.
+    steering away from obstacles alone (or circling in place, which touches nothing) goes
+    nowhere: the return, not the collision count, tells a good driver (docs/envs.md).
 
     ## Action Space
 
