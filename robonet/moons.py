@@ -44,9 +44,12 @@ ARTICLE_SETTINGS: dict[str, Any] = {
 # Adam on minibatches of 32 in float32 passes 95% test accuracy after 3 to 5 epochs on most
 # seeds. Over seeds 0-19 the mean test accuracy is 95.8% after 5 epochs, 96.4% after 10, 96.9%
 # after 30 (the best of the budgets tried) and no better after 40; a 100-point test set moves in
-# steps of 1%, so single seeds range from 92% to 99%.
+# steps of 1%, so single seeds range from 92% to 99%. Xavier (Glorot uniform) init rather than He
+# gets there sooner: over data seeds 100-139 the median epoch to first reach 95% test accuracy
+# is 3 with xavier and 4 with He (mean 5.3 and 6.6), for the same accuracy after 30 epochs
+# (96.75% and 96.85% over seeds 0-19).
 FAST_SETTINGS: dict[str, Any] = {
-    "optimizer": "adam", "learning_rate": 0.01, "batch_size": 32, "dtype": "float32",
+    "optimizer": "adam", "learning_rate": 0.01, "batch_size": 32, "dtype": "float32", "init": "xavier",
 }
 FAST_EPOCHS = 30
 
@@ -128,7 +131,7 @@ def run_experiment(
     Article settings: full-batch gradient descent, lr 0.01, ``epochs`` (default 10,000) epochs.
     ``fast``: :data:`FAST_SETTINGS` for ``epochs`` (default :data:`FAST_EPOCHS`) epochs.
     ``sizes`` are the layer widths (relu hidden, sigmoid out); ``init`` overrides the weight init
-    ("article", the article's N(0, 1) * 0.1, with the article's settings; "auto" with ``fast``). ``train_seconds`` times ``fit``.
+    ("article", the article's N(0, 1) * 0.1, with the article's settings; "xavier" with ``fast``). ``train_seconds`` times ``fit``.
     """
     from robonet.nn import Network, sizes_to_architecture
     from robonet.progress import progress
@@ -201,8 +204,8 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fast", action="store_true",
-                        help="robonet's best settings (Adam, lr 0.01, minibatches of 32, float32, "
-                             f"{FAST_EPOCHS} epochs) instead of the article's")
+                        help="robonet's best settings (Adam, lr 0.01, minibatches of 32, float32, xavier "
+                             f"init, {FAST_EPOCHS} epochs) instead of the article's")
     # SUPPRESS: these defaults depend on --fast, so --help states them in words.
     parser.add_argument("--epochs", type=int, default=argparse.SUPPRESS, metavar="E",
                         help=f"epochs to train (default: 10,000 as in the article, {FAST_EPOCHS} with --fast)")
@@ -211,7 +214,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "small example")
     parser.add_argument("--init", default=argparse.SUPPRESS, choices=["auto", "he", "xavier", "article"],
                         help="weight init (default: article, the article's N(0, 1) * 0.1, with the "
-                             "article's settings; auto with --fast): auto is He for relu layers and "
+                             "article's settings; xavier with --fast): auto is He for relu layers and "
                              "Xavier for the sigmoid out")
     parser.add_argument("--samples", type=int, default=1000, metavar="N", help="number of points")
     parser.add_argument("--noise", type=float, default=0.2, metavar="SD", help="Gaussian noise on the points")

@@ -99,7 +99,7 @@ def test_cli_article_experiment_reaches_95_percent(tmp_path, capsys) -> None:
 def test_cli_fast(tmp_path, capsys) -> None:
     assert main(["moons", "--fast", "--out", str(tmp_path), "--seed", "1"]) == 0
     text = capsys.readouterr().out
-    assert f"adam, lr 0.01, batches of 32, float32, init auto, {FAST_EPOCHS} epochs" in text
+    assert f"adam, lr 0.01, batches of 32, float32, init xavier, {FAST_EPOCHS} epochs" in text
     assert float(text.split("test accuracy ")[1].split()[0]) >= 0.95
     assert (tmp_path / "decision_boundary.png").exists() and (tmp_path / "learning_curves.png").exists()
 
