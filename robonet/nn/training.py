@@ -266,9 +266,12 @@ def fit(
     if best is not None:
         np.copyto(theta, best)
     # The cost checks the weights *before* each update, so the last update is checked here:
-    # its weights must be finite and give a finite cost (one more forward pass, once per fit).
-    with np.errstate(over="ignore", invalid="ignore"):
-        final_ok = bool(np.isfinite(theta).all()) and math.isfinite(loss.total(net._logits(X), T))
+    # its weights must be finite and give a finite cost (the validation cost already checked
+    # that; without validation data, one more forward pass, once per fit).
+    final_ok = bool(np.isfinite(theta).all())
+    if final_ok and validation is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            final_ok = math.isfinite(loss.total(net._logits(X), T))
     if not final_ok:
         np.copyto(theta, last_good)
         raise TrainingDiverged(
