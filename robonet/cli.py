@@ -34,26 +34,25 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def seed_arg(text: str) -> int:
-    """argparse type of every ``--seed``: a non-negative integer (what numpy's generators take)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+def _int_at_least(minimum: int, what: str):
+    """An argparse type: an integer >= ``minimum``, else "expected <what>, got ..."."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return parse
 
 
-def positive_int_arg(text: str) -> int:
-    """argparse type of counts that must be at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+#: argparse type of every ``--seed``: numpy's generators take non-negative integers.
+seed_arg = _int_at_least(0, "a non-negative integer")
+#: argparse type of counts that must be at least 1.
+positive_int_arg = _int_at_least(1, "a positive integer")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
