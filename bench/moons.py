@@ -537,7 +537,9 @@ def _why_c(fig: dict, per_epoch: dict, n_train: int) -> str:
         f"{steps} steps); 0.1x of that leaves {budget:.0f} us for robonet's step, which takes "
         f"{fig['mb_step']:.0f} us: {fig['mb_gemm']:.0f} us in its small GEMMs (call overhead of OpenBLAS "
         f"on 32 x 50 products), {fig['mb_update']:.0f} us in Adam's vector passes, the rest in ~25 "
-        "elementwise NumPy calls. The GEMMs and Adam alone exceed the budget. What would close it: "
+        f"elementwise NumPy calls. The GEMMs and Adam alone take {fig['mb_gemm'] + fig['mb_update']:.0f} us "
+        f"({'more than' if fig['mb_gemm'] + fig['mb_update'] > budget else 'most of'} the budget), and "
+        "robonet's epoch also pays for its shuffle and validation pass. What would close it: "
         "a step that is not a sequence of NumPy calls (a fused, compiled kernel: outside plain NumPy), "
         "or batches large enough for arithmetic to dominate, where the peers' overhead shrinks too.")
 
