@@ -27,6 +27,8 @@ from gymnasium.envs.classic_control import utils
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 from gymnasium.utils import seeding
 
+from .vector import check_reset_mask, sub_env_seeds
+
 __all__ = ["SeededCartPoleVectorEnv", "SEEDED_VECTOR_ENV_IDS"]
 
 # The env ids this class reproduces exactly (their single envs are CartPoleEnv with its
@@ -56,23 +58,14 @@ class SeededCartPoleVectorEnv(CartPoleVectorEnv):
         self.state[:, i] = self._rngs[i].uniform(low=self.low, high=self.high, size=(4,))
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None):
-        if seed is None:
-            seeds: list[int | None] = [None] * self.num_envs
-        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            seeds = [int(seed) + i for i in range(self.num_envs)]
-        elif isinstance(seed, (list, tuple)) and len(seed) == self.num_envs:
-            seeds = list(seed)
-        else:
-            raise ValueError(f"seed must be None, an int or a list of {self.num_envs} seeds, got {seed!r}")
+        seeds = sub_env_seeds(seed, self.num_envs)
         options = dict(options or {})
         mask = options.pop("reset_mask", None)
         if mask is None:
             super().reset(seed=seeds[0], options=options)  # allocates state, steps, prev_done
             mask = np.ones(self.num_envs, dtype=bool)
         else:
-            if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
-                raise ValueError(
-                    f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), got {mask!r}")
+            mask = check_reset_mask(mask, self.num_envs)
             if self.state is None:
                 raise RuntimeError("a partial reset (options['reset_mask']) needs a full reset() first")
             self.low, self.high = utils.maybe_parse_reset_bounds(options, -0.05, 0.05)

@@ -25,6 +25,28 @@ from .obstacle_avoidance import (
 )
 
 
+
+def sub_env_seeds(seed: int | list[int | None] | None, num_envs: int) -> list[int | None]:
+    """A vector env's ``reset(seed=...)`` as one seed per sub-env: None for all, an int ``s``
+    (sub-env ``i`` gets ``s + i``, as ``SyncVectorEnv`` does), or a list of ``num_envs``."""
+    if seed is None:
+        return [None] * num_envs
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return [int(seed) + i for i in range(num_envs)]
+    if isinstance(seed, (list, tuple)) and len(seed) == num_envs:
+        return list(seed)
+    raise ValueError(f"seed must be None, an int or a list of {num_envs} seeds, got {seed!r}")
+
+
+def check_reset_mask(mask: Any, num_envs: int) -> np.ndarray:
+    """Gymnasium's partial reset ``options["reset_mask"]``, checked: a copy of the (num_envs,)
+    bool array, resetting at least one sub-env."""
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (num_envs,):
+        raise ValueError(f"options['reset_mask'] must be a bool array of shape ({num_envs},), got {mask!r}")
+    if not mask.any():
+        raise ValueError(f"options['reset_mask'] must reset at least one sub-env, got {mask!r}")
+    return mask.copy()
+
 class ObstacleAvoidanceVectorEnv(VectorEnv):
     """``num_envs`` independent copies of :class:`ObstacleAvoidanceEnv` in one array program.
 
@@ -105,16 +127,9 @@ class ObstacleAvoidanceVectorEnv(VectorEnv):
         the others keep their state, their pending autoreset included, and their rows of
         the returned observations are their current ones.
         """
-        if seed is None:
-            seeds: list[int | None] = [None] * self.num_envs
-        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            seeds = [int(seed) + i for i in range(self.num_envs)]
-        elif isinstance(seed, (list, tuple)) and len(seed) == self.num_envs:
-            seeds = list(seed)
-        else:
-            raise ValueError(f"seed must be None, an int or a list of {self.num_envs} seeds, got {seed!r}")
+        seeds = sub_env_seeds(seed, self.num_envs)
         options = dict(options) if isinstance(options, dict) else options
-        mask = self._reset_mask(options.pop("reset_mask")) if options and "reset_mask" in options else None
+        mask = check_reset_mask(options.pop("reset_mask"), self.num_envs) if options and "reset_mask" in options else None
         n_obstacles = validate_reset_options(options, self.config)
         if mask is None:
             mask = np.ones(self.num_envs, dtype=bool)
@@ -131,15 +146,6 @@ class ObstacleAvoidanceVectorEnv(VectorEnv):
         self._autoreset[mask] = False
         self._has_reset = True
         return self.robots.observe(), self._infos(np.zeros(self.num_envs, dtype=bool), present=mask)
-
-    def _reset_mask(self, mask) -> np.ndarray:
-        if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
-            raise ValueError(
-                f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), got {mask!r}"
-            )
-        if not mask.any():
-            raise ValueError(f"options['reset_mask'] must reset at least one sub-env, got {mask!r}")
-        return mask.copy()
 
     def step(self, actions):
         """Step every sub-env (see the class docstring for the autoreset rows)."""
