@@ -351,6 +351,9 @@ class Network:
         A = X
         for WT, b, Z, forward_, S, zero in ws.forward_plan:
             dot(A, WT, out=Z)
+            # The broadcast bias makes NumPy's iterator allocate a small buffer (~7.5 kB) per
+            # call; the allocation-free alternative (ones @ b into a buffer, then a same-shape
+            # add) measured 5-10% slower at batch 32 and 900, so the step keeps this one.
             add(Z, b, out=Z)
             forward_(Z, S, zero)
             A = Z
