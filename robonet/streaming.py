@@ -433,7 +433,7 @@ def train_streaming(
     standardisation the network was trained with.
     """
     from robonet.nn import Trainer
-    from robonet.nn.training import TrainingDiverged
+    from robonet.nn.training import TrainingDiverged, diverged_update, finite_after_update
 
     if statistics is None:
         statistics = streaming_statistics(log, validation_split, seed)
@@ -454,48 +454,65 @@ def train_streaming(
         history["val_cost"], history["val_accuracy"] = [], []
     monitor = "val_cost" if has_validation else "cost"
     best, best_value, since_best = None, math.inf, 0
-    for epoch in range(epochs):
-        at_start = theta.copy()
-        total = correct = 0.0
-        seen = 0
-        started = time.perf_counter()
-        for window in iter_windows(log, batch_size, seed, epoch, window_chunks=window_chunks,
-                                   validation_split=validation_split):
-            m = len(window.rows)
-            X = _standardise_into(window.observations, mean, inv_std, X_buf)
-            T = T_buf[:m]
-            T[:, 0] = window.labels
-            Z = Z_buf[:m]
-            for start in range(0, m, batch_size):
-                stop = start + batch_size
-                trainer.step_checked(X[start:stop], T[start:stop], Z[start:stop])
-            total += loss.total(Z, T)
-            correct += loss.n_correct(Z, T)
-            seen += m
-        elapsed = time.perf_counter() - started
-        cost = total / seen
-        if not math.isfinite(cost):
-            np.copyto(theta, at_start)
-            raise TrainingDiverged(
-                f"training diverged at epoch {epoch + 1}: the cost is {cost}; try a learning rate below "
-                f"{learning_rate:g}", epoch + 1, history)
-        logs = {"cost": cost, "accuracy": correct / seen, "transitions_per_second": seen / elapsed}
-        if has_validation:
-            logs["val_cost"], logs["val_accuracy"], _ = evaluate_validation(net, log, mean, std, validation_split, seed)
-        for key, value in logs.items():
-            history[key].append(float(value))
-        stop = bool(callback(epoch, logs)) if callback is not None else False
-        if patience is not None:
-            if logs[monitor] < best_value:
-                best_value, since_best = logs[monitor], 0
-                best = (at_start if monitor == "cost" else theta).copy()
-            else:
-                since_best += 1
-                stop = stop or since_best >= patience
-        if stop:
-            break
+    last_good = None  # the weights at the start of the last epoch whose cost was finite
+    # A diverging run overflows in the products before its cost turns NaN; the checks below
+    # report it once, as TrainingDiverged, instead of a stream of RuntimeWarnings (as fit does).
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            at_start = theta.copy()
+            total = correct = 0.0
+            seen = 0
+            started = time.perf_counter()
+            for window in iter_windows(log, batch_size, seed, epoch, window_chunks=window_chunks,
+                                       validation_split=validation_split):
+                m = len(window.rows)
+                X = _standardise_into(window.observations, mean, inv_std, X_buf)
+                T = T_buf[:m]
+                T[:, 0] = window.labels
+                Z = Z_buf[:m]
+                for start in range(0, m, batch_size):
+                    stop = start + batch_size
+                    last_batch = (X[start:stop], T[start:stop])  # its rows stay in the buffers until a later batch
+                    trainer.step_checked(*last_batch, Z[start:stop])
+                total += loss.total(Z, T)
+                correct += loss.n_correct(Z, T)
+                seen += m
+            elapsed = time.perf_counter() - started
+            cost = total / seen
+            if not math.isfinite(cost):
+                # this epoch's batches saw NaN or infinite weights: back to the start of the one before
+                np.copyto(theta, last_good if last_good is not None else at_start)
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch + 1}: the cost is {cost}; the network keeps its weights "
+                    f"from the start of epoch {epoch if last_good is not None else 1}, the last with a finite cost "
+                    f"(try a learning rate below {learning_rate:g})", epoch + 1, history)
+            last_good = at_start
+            logs = {"cost": cost, "accuracy": correct / seen, "transitions_per_second": seen / elapsed}
+            if has_validation:
+                logs["val_cost"], logs["val_accuracy"], _ = evaluate_validation(net, log, mean, std, validation_split, seed)
+                if not math.isfinite(logs["val_cost"]):  # this epoch's update diverged
+                    raise diverged_update(theta, at_start, epoch + 1,
+                                          f"the validation cost after its update is {logs['val_cost']}",
+                                          learning_rate, history)
+            for key, value in logs.items():
+                history[key].append(float(value))
+            stop = bool(callback(epoch, logs)) if callback is not None else False
+            if patience is not None:
+                if logs[monitor] < best_value:
+                    best_value, since_best = logs[monitor], 0
+                    best = (at_start if monitor == "cost" else theta).copy()
+                else:
+                    since_best += 1
+                    stop = stop or since_best >= patience
+            if stop:
+                break
     if best is not None:
         np.copyto(theta, best)
+    # Each minibatch's cost checks the weights before its update: the last update is checked
+    # here (the validation pass did it when there is one), on the epoch's last batch.
+    if not (np.isfinite(theta).all() if has_validation else finite_after_update(net, *last_batch)):
+        raise diverged_update(theta, at_start, epoch + 1, "its last update made the weights or the cost NaN or infinite",
+                              learning_rate, history)
     return history, statistics
 
 

@@ -122,3 +122,28 @@ def test_open_files_do_not_grow_with_the_number_of_shards(tmp_path):
     assert 0 < peak <= streaming.OPEN_FILES + 2  # far below 80 shards x 3 fields read
     full = load_logs(path)
     assert len(full) == 80 * 500 and open_fds() - before <= streaming.OPEN_FILES + 2
+
+
+def test_streamed_training_never_ends_on_diverged_weights(cartpole_log):
+    """As fit does: a NaN validation cost, or a last update that breaks the weights, raises
+    TrainingDiverged and puts back the weights of the epoch's start (finite, finite cost)."""
+    from robonet.nn import Network, TrainingDiverged, sizes_to_architecture
+    from robonet.streaming import train_streaming
+
+    log = StreamingLog(cartpole_log)
+    full = load_logs(cartpole_log)
+    caught = set()
+    for epochs in (1, 2, 3):
+        for split in (0.0, 0.3):
+            net = Network(sizes_to_architecture([4, 8, 1], "linear"), seed=0)
+            try:  # one batch per epoch: every cost the loop sees is of weights before an update
+                _, stats = train_streaming(net, log, epochs=epochs, batch_size=10**6, optimizer="sgd",
+                                           learning_rate=1e200, validation_split=split)
+            except TrainingDiverged as exc:
+                caught.add("validation" if "validation cost after" in str(exc) else "last update"
+                           if "last update" in str(exc) else "cost")
+            assert np.isfinite(net.flat_parameters).all()
+            with np.errstate(all="ignore"):
+                X = (np.asarray(full.observations) - full.observations.mean(0)) / (full.observations.std(0) + 1e-6)
+                assert np.isfinite(net.loss(X, full.actions))
+    assert {"validation", "last update"} <= caught

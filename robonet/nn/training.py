@@ -38,6 +38,27 @@ class TrainingDiverged(ValueError):
         self.history = history
 
 
+def diverged_update(theta: np.ndarray, start: np.ndarray, epoch: int, what: str, learning_rate: float,
+                    history: dict[str, list[float]]) -> TrainingDiverged:
+    """Put back ``start`` (the weights at the start of epoch ``epoch``, 1-based, whose cost was
+    finite) and return the error for an update that made ``what`` NaN or infinite."""
+    np.copyto(theta, start)
+    return TrainingDiverged(
+        f"training diverged at epoch {epoch}: {what}; the network keeps its weights from the start "
+        f"of that epoch, the last with a finite cost (try a learning_rate below {learning_rate:g})",
+        epoch,
+        history,
+    )
+
+
+def finite_after_update(net: "Network", X: np.ndarray, T: np.ndarray) -> bool:
+    """Whether the weights are finite and give a finite cost on the checked batch (X, T)."""
+    if not np.isfinite(net.flat_parameters).all():
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.isfinite(net._loss.total(net._logits(X), T))
+
+
 class Trainer:
     """One optimizer step at a time, for training loops of your own (streaming, out of core).
 
@@ -234,15 +255,9 @@ def fit(
                 logs["val_cost"] = loss.total(z_val, validation[1]) / n_val
                 logs["val_accuracy"] = loss.n_correct(z_val, validation[1]) / n_val
                 if not math.isfinite(logs["val_cost"]):  # this epoch's update diverged
-                    np.copyto(theta, last_good)
-                    raise TrainingDiverged(
-                        f"training diverged at epoch {epoch + 1}: the validation cost after its "
-                        f"update is {logs['val_cost']}; the network keeps its weights from the "
-                        f"start of that epoch, the last with a finite cost (try a learning_rate "
-                        f"below {trainer.optimizer.learning_rate:g})",
-                        epoch + 1,
-                        history,
-                    )
+                    raise diverged_update(theta, last_good, epoch + 1,
+                                          f"the validation cost after its update is {logs['val_cost']}",
+                                          trainer.optimizer.learning_rate, history)
             for key, value in logs.items():
                 history[key].append(value)
             if verbose:
@@ -268,17 +283,7 @@ def fit(
     # The cost checks the weights *before* each update, so the last update is checked here:
     # its weights must be finite and give a finite cost (the validation cost already checked
     # that; without validation data, one more forward pass, once per fit).
-    final_ok = bool(np.isfinite(theta).all())
-    if final_ok and validation is None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            final_ok = math.isfinite(loss.total(net._logits(X), T))
-    if not final_ok:
-        np.copyto(theta, last_good)
-        raise TrainingDiverged(
-            f"training diverged at epoch {epoch + 1}: its update made the weights or the cost NaN or infinite; "
-            f"the network keeps its weights from the start of that epoch, the last with a finite "
-            f"cost (try a learning_rate below {trainer.optimizer.learning_rate:g})",
-            epoch + 1,
-            history,
-        )
+    if not (np.isfinite(theta).all() if validation is not None else finite_after_update(net, X, T)):
+        raise diverged_update(theta, last_good, epoch + 1, "its update made the weights or the cost NaN or infinite",
+                              trainer.optimizer.learning_rate, history)
     return history
