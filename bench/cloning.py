@@ -113,7 +113,8 @@ def torch_bc(logs: Path, eval_episodes: int, seed: int = 0) -> dict:
 
     with torch.inference_mode():
         results = collect_mod.run_episodes(pipeline.CARTPOLE, TorchPolicy(), eval_episodes, EVAL_SEED,
-                                           num_envs=min(eval_episodes, 256), desc="torch evaluate")
+                                           num_envs=min(eval_episodes, need("robonet.evaluate").AUTO_NUM_ENVS),
+                                           desc="torch evaluate")
     returns = [r.episode_return for r in results]
     t2 = time.perf_counter()
     solved = min(returns) >= 500.0

@@ -20,6 +20,7 @@ from typing import Sequence
 
 from robonet import __version__
 import robonet.envs  # noqa: F401 - registers the robonet/* env ids on import of the CLI
+from robonet.argtypes import positive_int_arg, seed_arg  # noqa: F401 - the subcommands' option types
 
 # subcommand -> module implementing it (order is the order in --help).
 COMMANDS: dict[str, str] = {
@@ -32,27 +33,6 @@ COMMANDS: dict[str, str] = {
     "logs": "robonet.logs_cli",
     "moons": "robonet.moons",
 }
-
-
-def _int_at_least(minimum: int, what: str):
-    """An argparse type: an integer >= ``minimum``, else "expected <what>, got ..."."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
-        return value
-
-    return parse
-
-
-#: argparse type of every ``--seed``: numpy's generators take non-negative integers.
-seed_arg = _int_at_least(0, "a non-negative integer")
-#: argparse type of counts that must be at least 1.
-positive_int_arg = _int_at_least(1, "a positive integer")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from robonet.cli import positive_int_arg, seed_arg
+from robonet.argtypes import positive_int_arg, seed_arg
 from robonet.errors import UserError
 
 HELP = "let an expert drive and record its sensor log (observations, expert actions, rewards)"

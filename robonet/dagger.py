@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robonet.cli import seed_arg
+from robonet.argtypes import seed_arg
 
 HELP = "improve a controller with DAgger: it drives, the expert labels, the logs grow, it retrains"
 DESCRIPTION = (

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from robonet.cli import seed_arg
+from robonet.argtypes import seed_arg
 from robonet.collect import DEFAULT_ENV, has_array_vector_env, make_env, run_episodes
 
 # Episodes run at once by default where the env has an array-program vector env.

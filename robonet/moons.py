@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from robonet.cli import seed_arg
+from robonet.argtypes import seed_arg
 
 HELP = "run the article's experiment: train the 2-25-50-50-25-1 network on two moons"
 DESCRIPTION = (

@@ -591,11 +591,9 @@ def evaluate_parallel(env_id: str, policy_model: str | None, episodes: int, seed
                       workers: int = 1, dask: Any = None, task_episodes: int = DEFAULT_TASK_EPISODES,
                       max_attempts: int = MAX_ATTEMPTS) -> list:
     """Episode results (robonet.collect.EpisodeResult) of ``episodes`` seeded episodes, in order."""
-    from robonet.collect import EpisodeResult, check_seed
+    from robonet.collect import EpisodeResult, check_collect_options
 
-    if episodes < 1:
-        raise ValueError(f"--episodes must be >= 1, got {episodes}")
-    check_seed(seed)
+    check_collect_options(episodes, seed, num_envs)
     model = None if policy_model is None else str(Path(policy_model).absolute())
     tasks = split_tasks(0, episodes, task_episodes, env_id=env_id, seed=seed, num_envs=num_envs, model=model)
     results: list = []

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from robonet.cli import seed_arg
+from robonet.argtypes import seed_arg
 
 HELP = "train a controller on sensor logs (behaviour cloning with the core network)"
 DESCRIPTION = (

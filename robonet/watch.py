@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from robonet.cli import seed_arg
+from robonet.argtypes import seed_arg
 from robonet.collect import EpisodeData, EpisodeResult, episode_seed, make_env
 
 HELP = "watch a controller drive in a pygame window (or --record an animated GIF, headless)"
@@ -175,6 +175,7 @@ def record(
             results.append(EpisodeResult(i, env_seed, total, step, bool(terminated),
                                          info.get("collision"), info.get("distance")))
         fps = env.metadata.get("render_fps", 30) / every
+        bar.total = len(frames)  # short episodes end before max_frames
         bar.set_postfix_str("writing the GIF")
         return write_gif(frames, path, fps), results
     finally:
@@ -192,6 +193,15 @@ def _check_policy_env(policy: Any, env: Any, env_id: str) -> None:
 
 
 STATUS_HEIGHT = 22  # pixels under the frame for the speed and keys line
+
+
+def _start_display() -> None:
+    """Before a window loop: the event queue is read before the first frame opens the window,
+    and a status font from an earlier window died with its pygame.quit() (CartPole's close)."""
+    import pygame
+
+    pygame.display.init()
+    _status_font.cache_clear()
 
 
 def _open_window(frame: np.ndarray, title: str):
@@ -293,8 +303,7 @@ def watch(
 
     from robonet.envs.experts import KeyboardExpert
 
-    pygame.display.init()  # the event queue is read before the first frame opens the window
-    _status_font.cache_clear()  # a font from an earlier window dies with pygame.quit() (CartPole's close)
+    _start_display()
 
     env = make_env(env_id, render_mode="rgb_array")
     _check_policy_env(policy, env, env_id)
@@ -375,8 +384,7 @@ def drive_human(
 
     if not display_available():
         raise ValueError("--expert human needs a display (set DISPLAY, or use --expert scripted)")
-    pygame.display.init()  # the event queue is read before the first frame opens the window
-    _status_font.cache_clear()  # a font from an earlier window dies with pygame.quit() (CartPole's close)
+    _start_display()
     env = make_env(env_id, render_mode="rgb_array")
     hud = Hud(env)
     fps = float(env.metadata.get("render_fps", 30))

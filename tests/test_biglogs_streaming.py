@@ -100,7 +100,7 @@ def test_small_logs_keep_the_in_memory_path(cartpole_log, tmp_path, monkeypatch)
     assert not streaming.should_stream(cartpole_log)
 
 
-def test_open_files_do_not_grow_with_the_number_of_shards(tmp_path):
+def test_open_files_do_not_grow_with_the_number_of_shards(tmp_path, monkeypatch):
     """A log of many shards is streamed (and loaded) with a bounded number of open files:
     the per-process limits on file descriptors and memory maps cap the shards held at once."""
     import os
@@ -120,8 +120,21 @@ def test_open_files_do_not_grow_with_the_number_of_shards(tmp_path):
     for obs, labels, idx in iter_minibatches(log, 64, seed=1, epoch=0, window_chunks=8):
         peak = max(peak, open_fds() - before)
     assert 0 < peak <= streaming.OPEN_FILES + 2  # far below 80 shards x 3 fields read
+    # load_logs copies shard by shard: count the open files each time it maps one
+    import robonet.logs as logs_module
+
+    during = []
+    real_load_array = logs_module.load_array
+    before_load = open_fds()  # the StreamingLog above keeps its few files open
+
+    def counting_load_array(*args, **kwargs):
+        during.append(open_fds() - before_load)
+        return real_load_array(*args, **kwargs)
+
+    monkeypatch.setattr(logs_module, "load_array", counting_load_array)
     full = load_logs(path)
-    assert len(full) == 80 * 500 and open_fds() - before <= streaming.OPEN_FILES + 2
+    assert len(full) == 80 * 500 and len(during) == 80 * 7
+    assert max(during) <= 2 * 7 + 2  # this shard's files and the last one's, not 80 shards' worth
 
 
 def test_streamed_training_never_ends_on_diverged_weights(cartpole_log):

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
     """A real number (NumPy scalars included), not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
@@ -27,9 +27,9 @@ class Optimizer:
     name = "optimizer"
 
     def __init__(self, learning_rate: float = 0.01, l2: float = 0.0) -> None:
-        if not (_is_number(learning_rate) and math.isfinite(learning_rate) and learning_rate > 0):
+        if not (is_number(learning_rate) and math.isfinite(learning_rate) and learning_rate > 0):
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-        if not (_is_number(l2) and math.isfinite(l2) and l2 >= 0):
+        if not (is_number(l2) and math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
         self.learning_rate = float(learning_rate)
         self.l2 = float(l2)

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from robonet.nn.optimizers import Optimizer, make_optimizer
+from robonet.nn.optimizers import Optimizer, is_number, make_optimizer
 
 if TYPE_CHECKING:  # pragma: no cover
     from robonet.nn.network import Network
@@ -127,7 +126,7 @@ def _blas_threads(net: "Network", batch: int):
 
 
 def _split_validation(X: np.ndarray, T: np.ndarray, fraction: float):
-    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real) or not 0.0 <= fraction < 1.0:
+    if not is_number(fraction) or not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation_split must be in [0, 1), got {fraction!r}")
     n_val = int(round(len(X) * fraction))
     if fraction and (n_val == 0 or n_val == len(X)):
