@@ -20,7 +20,6 @@ from typing import Sequence
 
 from robonet import __version__
 import robonet.envs  # noqa: F401 - registers the robonet/* env ids on import of the CLI
-from robonet.argtypes import positive_int_arg, seed_arg  # noqa: F401 - the subcommands' option types
 
 # subcommand -> module implementing it (order is the order in --help).
 COMMANDS: dict[str, str] = {
